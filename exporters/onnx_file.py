@@ -1,0 +1,63 @@
+"""Export to ONNX (opset 13, dynamic batch, input `input.1`), checked and run before writing.
+
+Two files: a plain one for onnxruntime, and one that keeps the weights as graph inputs,
+the form MXNet's ONNX importer needs (onnxruntime cannot constant-fold weights that are
+inputs, so the plain file stays the fast one).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+
+from exporters.output import write_atomically
+from exporters.parity import check_parity, eager_logits
+from models.artifacts import ModelFiles
+from models.registry import ModelSpec
+
+OPSET = 13
+INPUT_NAME = "input.1"
+OUTPUT_NAME = "logits"
+
+
+def _to_onnx(network: torch.nn.Module, sample: torch.Tensor, initializers_as_inputs: bool) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # The TorchScript-based exporter is deprecated but is the one that supports
+        # keep_initializers_as_inputs and opset 13.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            network,
+            (sample,),
+            buffer,
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            keep_initializers_as_inputs=initializers_as_inputs,
+        )
+    return buffer.getvalue()
+
+
+def run_onnx(blob: bytes, inputs: np.ndarray) -> np.ndarray:
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # the MXNet file's weights-as-inputs warning is expected
+    session = onnxruntime.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
+    return session.run([OUTPUT_NAME], {INPUT_NAME: inputs})[0]
+
+
+def export_onnx(spec: ModelSpec, files: ModelFiles) -> None:
+    network = spec.load_network(files.weights)
+    inputs = spec.accepted_inputs()
+    expected = eager_logits(network, inputs)
+    for path, initializers_as_inputs in ((files.onnx, False), (files.onnx_for_mxnet, True)):
+        blob = _to_onnx(network, torch.from_numpy(inputs[:1]), initializers_as_inputs)
+        onnx.checker.check_model(onnx.load_from_string(blob), full_check=True)
+        check_parity(f"ONNX ({path.name})", expected, run_onnx(blob, inputs))
+        write_atomically(path, blob)

@@ -1,0 +1,39 @@
+"""Bring a model's artifacts up to date: train when the weights are missing, export what is
+missing or older than the weights. What `exporters all`, the local stack and tests call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from exporters.onnx_file import export_onnx
+from exporters.torchscript import export_torchscript
+from models.artifacts import ModelFiles
+from models.registry import ModelSpec
+
+Exporter = Callable[[ModelSpec, ModelFiles], None]
+
+# format name -> (exporter, the files it writes)
+FORMATS: dict[str, tuple[Exporter, Callable[[ModelFiles], list[Path]]]] = {
+    "torchscript": (export_torchscript, lambda files: [files.torchscript]),
+    "onnx": (export_onnx, lambda files: [files.onnx, files.onnx_for_mxnet]),
+}
+
+
+def ensure_trained(spec: ModelSpec, files: ModelFiles) -> None:
+    if files.weights.exists() and files.manifest.exists():
+        return
+    if spec.train(["--out", str(files.directory)]) != 0:
+        raise SystemExit(f"training {spec.name} failed")
+
+
+def is_stale(outputs: list[Path], weights: Path) -> bool:
+    return any(not out.exists() or out.stat().st_mtime < weights.stat().st_mtime for out in outputs)
+
+
+def ensure_exported(spec: ModelSpec, files: ModelFiles, formats: list[str]) -> None:
+    ensure_trained(spec, files)
+    for name in formats:
+        export, outputs = FORMATS[name]
+        if is_stale(outputs(files), files.weights):
+            export(spec, files)

@@ -1,0 +1,60 @@
+"""Settings shared by every service, read from the environment and checked at start-up.
+
+One place for the default ports and the run folder; each value can be overridden by the
+environment variable named beside it, and a bad value stops the service with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from models.artifacts import REPO_ROOT
+
+LOCALHOST = "127.0.0.1"
+
+
+class ConfigError(SystemExit):
+    """A setting has a value the service cannot use."""
+
+
+def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise ConfigError(f"{name}={value} must be at least {minimum}{upper}")
+    return value
+
+
+def env_port(name: str, default: int) -> int:
+    return env_int(name, default, minimum=1, maximum=65535)
+
+
+def bind_host() -> str:
+    """Where inference ports listen (POLYSERVE_BIND_HOST); management ports never follow it."""
+    return os.environ.get("POLYSERVE_BIND_HOST", LOCALHOST)
+
+
+def run_dir(service: str) -> Path:
+    """Logs, pid files and sockets of one service (POLYSERVE_RUN, default <repo>/run)."""
+    path = Path(os.environ.get("POLYSERVE_RUN", REPO_ROOT / "run")) / service
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+FLASK_PORT_VAR = "POLYSERVE_FLASK_PORT"
+FLASK_WORKERS_VAR = "POLYSERVE_FLASK_WORKERS"
+
+
+def flask_port() -> int:
+    return env_port(FLASK_PORT_VAR, 5000)
+
+
+def flask_workers() -> int:
+    return env_int(FLASK_WORKERS_VAR, 2, minimum=1, maximum=64)

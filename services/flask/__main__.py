@@ -1,0 +1,40 @@
+"""Run the Flask backend under gunicorn in the foreground.
+
+    python -m services.flask [--port PORT] [--workers N]
+
+Exports the TorchScript artifact first if it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from exporters.pipeline import ensure_exported
+from models import registry
+from models.artifacts import ModelFiles
+from services.config import FLASK_PORT_VAR, FLASK_WORKERS_VAR, flask_port, flask_workers
+
+GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.flask", description=__doc__)
+    parser.add_argument("--port", type=int, help=f"default {flask_port()} (${FLASK_PORT_VAR})")
+    parser.add_argument("--workers", type=int, help=f"default {flask_workers()}")
+    args = parser.parse_args()
+    if args.port is not None:
+        os.environ[FLASK_PORT_VAR] = str(args.port)
+    if args.workers is not None:
+        os.environ[FLASK_WORKERS_VAR] = str(args.workers)
+    flask_port(), flask_workers()  # fail here, loudly, on a bad value
+
+    ensure_exported(registry.get("fizzbuzz"), ModelFiles.of("fizzbuzz"), ["torchscript"])
+    gunicorn = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
+    os.execv(sys.executable, [*gunicorn, "services.flask.wsgi:app"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""The WSGI entry point gunicorn loads in each worker: `services.flask.wsgi:app`."""
+
+from __future__ import annotations
+
+import torch
+
+from models.artifacts import ModelFiles
+from services.contract.dataplane import DataPlane
+from services.contract.handler import ModelHandler
+from services.flask.app import create_app
+from services.flask.model import torchscript_predictor
+
+# Workers are processes: one intra-op thread each keeps them from fighting over the cores.
+torch.set_num_threads(1)
+
+MODEL = "fizzbuzz"
+app = create_app(
+    DataPlane([ModelHandler(MODEL, torchscript_predictor(ModelFiles.of(MODEL).torchscript))])
+)

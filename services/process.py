@@ -1,0 +1,99 @@
+"""Starting, watching and stopping the processes of a backend.
+
+Shared by the service launchers and the test fixtures: a process is started in its own
+session (so stopping it takes its children too), its output goes to a log file, and
+readiness is a predicate polled with a deadline, not a sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from models.artifacts import REPO_ROOT
+
+
+class StartupError(RuntimeError):
+    """A service did not become ready; the message carries the tail of its log."""
+
+
+def spawn(
+    command: Sequence[str], log_file: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as log:
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def log_tail(log_file: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    timeout: float,
+    what: str,
+    log_file: Path,
+    process: subprocess.Popen | None = None,
+) -> None:
+    """Poll `ready` until it holds; fail early if `process` exits, or at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise StartupError(f"{what} exited with {process.returncode}:\n{log_tail(log_file)}")
+        if ready():
+            return
+        time.sleep(0.2)
+    raise StartupError(f"{what} not ready after {timeout:.0f}s:\n{log_tail(log_file)}")
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    """True when GET url answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def stop_group(pid: int, timeout: float = 15.0) -> None:
+    """SIGTERM the process group led by pid, then SIGKILL what is left after `timeout`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _group_alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def _group_alive(pgid: int) -> bool:
+    # Reap the leader if it is our child: a zombie would still count as a member.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,28 @@
+"""The backend under test: the contract suite runs once against each of these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from models.artifacts import ModelFiles
+from tests.backends import flask_backend
+
+Launcher = Callable[[Path], AbstractContextManager[str]]
+
+BACKENDS: dict[str, Launcher] = {
+    "flask": flask_backend,
+}
+
+
+@pytest.fixture(scope="session", params=list(BACKENDS))
+def backend_url(
+    request: pytest.FixtureRequest,
+    fizzbuzz_files: ModelFiles,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    with BACKENDS[request.param](tmp_path_factory.mktemp(request.param)) as url:
+        yield url
