@@ -58,3 +58,30 @@ def flask_port() -> int:
 
 def flask_workers() -> int:
     return env_int(FLASK_WORKERS_VAR, 2, minimum=1, maximum=64)
+
+
+REDIS_PORT_VAR = "POLYSERVE_REDIS_PORT"
+GATEWAY_PORT_VAR = "POLYSERVE_GATEWAY_PORT"
+GATEWAY_WORKERS_VAR = "POLYSERVE_GATEWAY_WORKERS"
+
+
+def redis_port() -> int:
+    return env_port(REDIS_PORT_VAR, 6379)
+
+
+def redis_url() -> str:
+    """The gateway's Redis (POLYSERVE_REDIS_URL; a password goes in it: redis://:pw@host/0)."""
+    return os.environ.get("POLYSERVE_REDIS_URL") or f"redis://{LOCALHOST}:{redis_port()}/0"
+
+
+def gateway_port() -> int:
+    return env_port(GATEWAY_PORT_VAR, 8000)
+
+
+def gateway_workers() -> int:
+    return env_int(GATEWAY_WORKERS_VAR, 2, minimum=1, maximum=64)
+
+
+def redis_timeout_s() -> float:
+    """The deadline of every Redis call the gateway makes (POLYSERVE_REDIS_TIMEOUT_MS)."""
+    return env_int("POLYSERVE_REDIS_TIMEOUT_MS", 2000, minimum=1) / 1000

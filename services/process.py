@@ -8,6 +8,7 @@ readiness is a predicate polled with a deadline, not a sleep.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import psutil
 
 from models.artifacts import REPO_ROOT
 
@@ -97,3 +100,31 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def write_pidfile(path: Path, process: subprocess.Popen) -> None:
+    """Record a started process so a later `stop` finds it, and only it."""
+    started = psutil.Process(process.pid).create_time()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": process.pid, "started": started}))
+
+
+def pidfile_process(path: Path) -> psutil.Process | None:
+    """The live process a pid file names, or None if it is gone (or the pid was reused)."""
+    try:
+        record = json.loads(path.read_text())
+        process = psutil.Process(record["pid"])
+        if abs(process.create_time() - record["started"]) < 1e-3:
+            return process
+    except (FileNotFoundError, ValueError, KeyError, psutil.Error):
+        pass
+    return None
+
+
+def stop_pidfile(path: Path) -> bool:
+    """Stop the process group a pid file names; True if something was running."""
+    process = pidfile_process(path)
+    if process is not None:
+        stop_group(process.pid)
+    path.unlink(missing_ok=True)
+    return process is not None

@@ -1,31 +1,43 @@
 """Between the routes and the models: find the model, run the handler, map every error.
 
-Routes of a synchronous backend call `predict` and `ping` and only format what comes back.
+Routes call `predict` and `ping` and only format the (status, body) that comes back.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 from services.contract.errors import ModelNotFound, error_response
-from services.contract.handler import ModelHandler
+from services.contract.handler import AsyncModelHandler, ModelHandler
 from services.contract.protocol import HEALTHY, UNHEALTHY
 
 log = logging.getLogger(__name__)
 
 Reply = tuple[int, dict[str, object]]
+H = TypeVar("H", ModelHandler, AsyncModelHandler)
 
 
-class DataPlane:
-    def __init__(self, handlers: list[ModelHandler]) -> None:
-        self.handlers = {handler.name: handler for handler in handlers}
+class _Models(Generic[H]):
+    def __init__(self, handlers: list[H]) -> None:
+        self.handlers: Mapping[str, H] = {handler.name: handler for handler in handlers}
 
+    def handler(self, model: str) -> H:
+        handler = self.handlers.get(model)
+        if handler is None:
+            raise ModelNotFound(model)
+        return handler
+
+    @staticmethod
+    def health(healthy: bool) -> Reply:
+        return (200, HEALTHY) if healthy else (503, UNHEALTHY)
+
+
+class DataPlane(_Models[ModelHandler]):
     def predict(self, model: str, body: bytes) -> Reply:
         try:
-            handler = self.handlers.get(model)
-            if handler is None:
-                raise ModelNotFound(model)
-            return 200, handler.handle(body)
+            return 200, self.handler(model).handle(body)
         except Exception as error:  # noqa: BLE001 - every failure becomes a contract reply
             return error_response(error)
 
@@ -37,4 +49,22 @@ class DataPlane:
         except Exception:
             log.exception("readiness probe failed")
             healthy = False
-        return (200, HEALTHY) if healthy else (503, UNHEALTHY)
+        return self.health(healthy)
+
+
+class AsyncDataPlane(_Models[AsyncModelHandler]):
+    async def predict(self, model: str, body: bytes) -> Reply:
+        try:
+            return 200, await self.handler(model).handle(body)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a contract reply
+            return error_response(error)
+
+    async def ping(self) -> Reply:
+        try:
+            healthy = bool(self.handlers)
+            for handler in self.handlers.values():
+                healthy = healthy and await handler.answers_correctly()
+        except Exception as error:  # noqa: BLE001 - an engine that cannot answer is unhealthy
+            log.warning("readiness probe failed: %s", error)
+            healthy = False
+        return self.health(healthy)

@@ -1,0 +1,100 @@
+"""Deploy the TorchScript artifact into a running Redis with our RedisAI module.
+
+    python -m exporters redisai --model fizzbuzz [--redis URL] [--batchsize N ...]
+
+AI.MODELSTORE under the model's name, TAG = the weights' sha256 (from the manifest), with the
+auto-batching options given. Idempotent: a model already stored with the same tag and
+options is left alone. The stored model is then checked on a few numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import redis
+
+from models.artifacts import ModelFiles
+from models.fizzbuzz import codec
+
+CHECK_NUMBERS = [0, 2, 4, 14, 1022]
+
+
+class DeployError(RuntimeError):
+    """The server cannot take or serve the model; the message says why."""
+
+
+@dataclass(frozen=True)
+class Batching:
+    batchsize: int = 0
+    minbatchsize: int = 0
+    minbatchtimeout: int = 0
+
+    def arguments(self) -> list[object]:
+        if not self.batchsize:
+            return []
+        arguments: list[object] = ["BATCHSIZE", self.batchsize]
+        if self.minbatchsize:
+            arguments += ["MINBATCHSIZE", self.minbatchsize]
+            if self.minbatchtimeout:
+                arguments += ["MINBATCHTIMEOUT", self.minbatchtimeout]
+        return arguments
+
+
+def require_module(client: redis.Redis) -> None:
+    if not any(module.get(b"name") == b"ai" for module in client.module_list()):
+        raise DeployError(
+            "this Redis has no RedisAI module loaded "
+            "(start it with `python -m services.redisai start`, or --loadmodule redisai.so)"
+        )
+
+
+def stored_meta(client: redis.Redis, key: str) -> dict[bytes, object] | None:
+    try:
+        meta = client.execute_command("AI.MODELGET", key, "META")
+    except redis.ResponseError:
+        return None  # no such model (or another type: MODELSTORE reports that)
+    return dict(zip(meta[::2], meta[1::2], strict=True))
+
+
+def is_current(meta: dict[bytes, object] | None, tag: str, batching: Batching) -> bool:
+    return meta is not None and (
+        meta.get(b"tag") == tag.encode()
+        and meta.get(b"batchsize") == batching.batchsize
+        and meta.get(b"minbatchsize") == batching.minbatchsize
+        and meta.get(b"minbatchtimeout") == batching.minbatchtimeout
+    )
+
+
+def verify(client: redis.Redis, key: str) -> None:
+    """Run a few numbers through the stored model and compare with the arithmetic rule."""
+    bits = codec.encode(CHECK_NUMBERS)
+    source, target = f"polyserve:deploy:{key}:in", f"polyserve:deploy:{key}:out"
+    try:
+        client.execute_command("AI.TENSORSET", source, "FLOAT", *bits.shape, "BLOB", bits.tobytes())
+        client.execute_command("AI.MODELEXECUTE", key, "INPUTS", 1, source, "OUTPUTS", 1, target)
+        blob = client.execute_command("AI.TENSORGET", target, "BLOB")
+    finally:
+        client.delete(source, target)
+    labels = np.frombuffer(blob, dtype=np.float32).reshape(len(CHECK_NUMBERS), -1).argmax(axis=1)
+    answers = [codec.decode(n, int(label)) for n, label in zip(CHECK_NUMBERS, labels, strict=True)]
+    expected = [codec.answer(n) for n in CHECK_NUMBERS]
+    if answers != expected:
+        raise DeployError(f"the stored model answers {answers}, expected {expected}")
+
+
+def deploy(client: redis.Redis, files: ModelFiles, batching: Batching = Batching()) -> bool:
+    """Store the model unless it is already there as asked; True if it was (re)stored."""
+    require_module(client)
+    tag = json.loads(files.manifest.read_text())["weights_sha256"]
+    stored = False
+    if not is_current(stored_meta(client, files.name), tag, batching):
+        blob = files.torchscript.read_bytes()
+        client.execute_command(
+            "AI.MODELSTORE", files.name, "TORCH", "CPU", "TAG", tag, *batching.arguments(),
+            "BLOB", blob,
+        )  # fmt: skip
+        stored = True
+    verify(client, files.name)
+    return stored

@@ -1,0 +1,104 @@
+"""The RedisAI backend on this machine: redis-server with the module, the model, the gateway.
+
+    python -m services.redisai start [--batchsize N [--minbatchsize M [--minbatchtimeout MS]]]
+    python -m services.redisai stop
+    python -m services.redisai status
+
+`start` runs redis-server (127.0.0.1, protected mode, data under run/redisai), waits until
+the module answers, deploys the model (exporting it first if needed), starts the gateway and
+waits until its /ping is healthy. `stop` stops what `start` started, and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from exporters.pipeline import ensure_exported
+from exporters.redisai import Batching, deploy
+from models import registry
+from models.artifacts import ModelFiles
+from services.config import GATEWAY_PORT_VAR, LOCALHOST, gateway_port, redis_port, run_dir
+from services.process import (
+    http_ok,
+    pidfile_process,
+    spawn,
+    stop_pidfile,
+    wait_until,
+    write_pidfile,
+)
+from services.redisai.server import RedisSettings, start_redis
+
+SERVICE = "redisai"
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    folder: Path
+
+    def pid(self, process: str) -> Path:
+        return self.folder / f"{process}.pid"
+
+    def log(self, process: str) -> Path:
+        return self.folder / f"{process}.log"
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+
+def start(batching: Batching) -> None:
+    run = RunFiles(run_dir(SERVICE))
+    files = ModelFiles.of("fizzbuzz")
+    ensure_exported(registry.get("fizzbuzz"), files, ["torchscript"])
+    settings = RedisSettings.from_environment(redis_port(), run.data)
+    if pidfile_process(run.pid("redis")) is None:
+        write_pidfile(run.pid("redis"), start_redis(settings, run.log("redis")))
+    with settings.client(timeout_s=30) as client:
+        deploy(client, files, batching)
+    url = f"http://{LOCALHOST}:{gateway_port()}"
+    if pidfile_process(run.pid("gateway")) is None:
+        command = [sys.executable, "-m", "services.redisai.gateway"]
+        gateway = spawn(command, run.log("gateway"), env={GATEWAY_PORT_VAR: str(gateway_port())})
+        write_pidfile(run.pid("gateway"), gateway)
+        wait_until(lambda: http_ok(f"{url}/ping"), 60, "gateway", run.log("gateway"), gateway)
+    print(f"redisai: redis on {LOCALHOST}:{settings.port}, gateway on {url}")
+
+
+def stop() -> None:
+    run = RunFiles(run_dir(SERVICE))
+    for name in ("gateway", "redis"):
+        stopped = stop_pidfile(run.pid(name))
+        print(f"redisai: {name} {'stopped' if stopped else 'was not running'}")
+
+
+def status() -> int:
+    run = RunFiles(run_dir(SERVICE))
+    running = {name: pidfile_process(run.pid(name)) for name in ("redis", "gateway")}
+    healthy = http_ok(f"http://{LOCALHOST}:{gateway_port()}/ping")
+    for name, process in running.items():
+        print(f"redisai: {name} {'pid ' + str(process.pid) if process else 'not running'}")
+    print(f"redisai: gateway /ping {'healthy' if healthy else 'not healthy'}")
+    return 0 if healthy else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.redisai", description=__doc__)
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--batchsize", type=int, default=0)
+    parser.add_argument("--minbatchsize", type=int, default=0)
+    parser.add_argument("--minbatchtimeout", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.action == "start":
+        start(Batching(args.batchsize, args.minbatchsize, args.minbatchtimeout))
+        return 0
+    if args.action == "stop":
+        stop()
+        return 0
+    return status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

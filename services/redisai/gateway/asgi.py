@@ -1,0 +1,12 @@
+"""The ASGI entry point uvicorn loads in each worker (settings from services.config)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.config import redis_timeout_s, redis_url
+from services.redisai.gateway.app import create_app
+
+
+def app_from_environment() -> FastAPI:
+    return create_app(redis_url(), redis_timeout_s())

@@ -1,0 +1,88 @@
+"""Deploying into RedisAI: idempotent, tagged, options kept, refused without the module."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from exporters.redisai import Batching, DeployError, deploy
+from models.artifacts import ModelFiles
+from services.process import spawn, stop_group, wait_until
+from tests.backends import free_port
+from tests.redisai.stack import RedisStack, redis_with_module
+
+
+@pytest.fixture
+def redis_stack(tmp_path: Path) -> Iterator[RedisStack]:
+    with redis_with_module(tmp_path) as stack:
+        yield stack
+
+
+def meta(client: redis.Redis) -> dict[bytes, object]:
+    reply = client.execute_command("AI.MODELGET", "fizzbuzz", "META")
+    return dict(zip(reply[::2], reply[1::2], strict=True))
+
+
+def test_deploy_stores_tagged_model_once(
+    redis_stack: RedisStack, fizzbuzz_files: ModelFiles
+) -> None:
+    with redis_stack.settings.client() as client:
+        assert deploy(client, fizzbuzz_files) is True
+        assert deploy(client, fizzbuzz_files) is False  # idempotent
+        sha = json.loads(fizzbuzz_files.manifest.read_text())["weights_sha256"]
+        assert meta(client)[b"tag"] == sha.encode()
+        assert meta(client)[b"backend"] == b"TORCH"
+
+
+def test_deploy_with_batching_restores_with_new_options(
+    redis_stack: RedisStack, fizzbuzz_files: ModelFiles
+) -> None:
+    with redis_stack.settings.client() as client:
+        deploy(client, fizzbuzz_files)
+        assert deploy(client, fizzbuzz_files, Batching(8, 2, 5)) is True
+        stored = meta(client)
+        assert (stored[b"batchsize"], stored[b"minbatchsize"], stored[b"minbatchtimeout"]) == (
+            8,
+            2,
+            5,
+        )
+
+
+def test_deploy_refuses_a_redis_without_the_module(
+    tmp_path: Path, fizzbuzz_files: ModelFiles
+) -> None:
+    port = free_port()
+    server = shutil.which("redis-server") or "redis-server"
+    command = [
+        server,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--dir",
+        str(tmp_path),
+    ]
+    process = spawn(command, tmp_path / "plain.log")
+    client = redis.Redis(port=port)
+    try:
+        wait_until(lambda: _pings(client), 10, "plain redis", tmp_path / "plain.log", process)
+        with pytest.raises(DeployError, match="no RedisAI module"):
+            deploy(client, fizzbuzz_files)
+        assert client.dbsize() == 0
+    finally:
+        client.close()
+        stop_group(process.pid)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False

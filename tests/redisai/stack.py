@@ -1,0 +1,79 @@
+"""The RedisAI backend for tests: redis-server with the module, the model, the gateway."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from exporters.redisai import deploy
+from models.artifacts import ModelFiles
+from services.process import http_ok, spawn, stop_group, wait_until
+from services.redisai.server import RedisSettings, start_redis
+from tests.backends import free_port
+
+
+@dataclass
+class RedisStack:
+    settings: RedisSettings
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.settings.port}/0"
+
+    def start(self) -> None:
+        self.process = start_redis(self.settings, self.log)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_group(self.process.pid)
+            self.process = None
+
+
+@contextmanager
+def redis_with_module(run_dir: Path) -> Iterator[RedisStack]:
+    stack = RedisStack(RedisSettings(free_port(), run_dir / "data"), run_dir / "redis.log")
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def gateway(redis_url: str, run_dir: Path, timeout_ms: int = 2000) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = run_dir / "gateway.log"
+    command = [
+        sys.executable,
+        "-m",
+        "services.redisai.gateway",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    env = {"POLYSERVE_REDIS_URL": redis_url, "POLYSERVE_REDIS_TIMEOUT_MS": str(timeout_ms)}
+    process = spawn(command, log, env=env)
+    try:
+        wait_until(lambda: http_ok(f"{url}/openapi.json"), 60, "gateway", log, process)
+        yield url
+    finally:
+        stop_group(process.pid)
+
+
+@contextmanager
+def redisai_backend(run_dir: Path) -> Iterator[str]:
+    """The whole backend, model deployed: what the contract suite runs against."""
+    with redis_with_module(run_dir) as redis_stack:
+        with redis_stack.settings.client() as client:
+            deploy(client, ModelFiles.of("fizzbuzz"))
+        with gateway(redis_stack.url, run_dir) as url:
+            wait_until(lambda: http_ok(f"{url}/ping"), 30, "gateway /ping", run_dir / "gateway.log")
+            yield url

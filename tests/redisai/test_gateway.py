@@ -1,0 +1,106 @@
+"""The RedisAI gateway beyond the contract: Redis failures, recovery, cleanup, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from exporters.redisai import deploy
+from models.artifacts import ModelFiles
+from models.fizzbuzz import codec
+from services.process import http_ok, wait_until
+from services.redisai.gateway.redis_model import TEMP_PREFIX
+from tests.redisai.stack import RedisStack, gateway, redis_with_module
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+def stack(tmp_path: Path, fizzbuzz_files: ModelFiles) -> Iterator[tuple[RedisStack, str]]:
+    with redis_with_module(tmp_path) as redis_stack:
+        with redis_stack.settings.client() as client:
+            deploy(client, fizzbuzz_files)
+        with gateway(redis_stack.url, tmp_path, timeout_ms=1000) as url:
+            yield redis_stack, url
+
+
+def predict(url: str, body: object) -> requests.Response:
+    return requests.post(f"{url}/predictions/fizzbuzz", data=json.dumps(body), timeout=TIMEOUT)
+
+
+def assert_unavailable(url: str) -> None:
+    response = predict(url, {"input.1": 14})
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == 503
+    assert body["type"] == "ServiceUnavailable"
+    ping = requests.get(f"{url}/ping", timeout=TIMEOUT)
+    assert (ping.status_code, ping.json()) == (503, {"status": "Unhealthy"})
+
+
+def test_redis_down_gives_503_then_recovers_from_its_rdb(stack: tuple[RedisStack, str]) -> None:
+    redis_stack, url = stack
+    assert predict(url, {"input.1": 14}).json() == {"next_number": "FizzBuzz"}
+    with redis_stack.settings.client() as client:
+        client.save()
+    redis_stack.stop()
+    assert_unavailable(url)
+
+    redis_stack.start()  # same port and data folder: the model comes back from the RDB only
+    wait_until(lambda: http_ok(f"{url}/ping"), 15, "gateway recovery", redis_stack.log)
+    assert predict(url, {"input.1": [2, 14]}).json() == {"next_number": ["Fizz", "FizzBuzz"]}
+
+
+def test_missing_model_gives_503_until_deployed_again(
+    stack: tuple[RedisStack, str], fizzbuzz_files: ModelFiles
+) -> None:
+    redis_stack, url = stack
+    with redis_stack.settings.client() as client:
+        client.execute_command("AI.MODELDEL", "fizzbuzz")
+        assert_unavailable(url)
+        deploy(client, fizzbuzz_files)
+    assert predict(url, {"input.1": 4}).json() == {"next_number": "Buzz"}
+
+
+def test_no_temporary_keys_remain_after_mixed_load(stack: tuple[RedisStack, str]) -> None:
+    redis_stack, url = stack
+    bodies: list[object] = []
+    for n in range(200):
+        bodies += [{"input.1": n}, {"input.1": [n, n + 1]}, {"input.1": n + 2000}, "junk"]
+    with redis_stack.settings.client() as client:
+        keys_before = client.dbsize()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda body: predict(url, body).status_code, bodies))
+        assert statuses.count(200) == 400
+        assert statuses.count(400) == 400
+        assert client.dbsize() == keys_before
+        assert list(client.scan_iter(f"{TEMP_PREFIX}*")) == []
+
+
+def test_answers_are_never_mixed_up_under_concurrency(stack: tuple[RedisStack, str]) -> None:
+    _, url = stack
+    numbers = list(codec.valid_numbers())
+
+    def check(n: int) -> bool:
+        return predict(url, {"input.1": n}).json() == {"next_number": codec.answer(n)}
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert all(pool.map(check, numbers))
+
+
+def test_openapi_documents_the_contract(stack: tuple[RedisStack, str]) -> None:
+    _, url = stack
+    spec = requests.get(f"{url}/openapi.json", timeout=TIMEOUT).json()
+    operation = spec["paths"]["/predictions/{model}"]["post"]
+    request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert "input.1" in request_schema["properties"]
+    assert {"200", "400", "404", "405", "413", "503"} <= set(operation["responses"])
+    error_ref = operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    error_schema = spec["components"]["schemas"][error_ref.rsplit("/", 1)[-1]]
+    assert set(error_schema["properties"]) == {"code", "type", "message"}
+    assert "/ping" in spec["paths"]
