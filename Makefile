@@ -1,7 +1,10 @@
 # Thin aliases; the scripts and modules they call do the work.
 PYTHON := .venv/bin/python
 
-.PHONY: setup train export flask test lint clean
+.PHONY: demo setup train export flask up status down compare test lint clean
+
+demo:                   ## the main job: set up, bring the stack up, compare, stop it
+	@bash deploy/demo.sh
 
 setup:                  ## system packages (when missing), .venv, the RedisAI module
 	@bash deploy/setup.sh
@@ -15,11 +18,23 @@ export: setup           ## train if needed, then TorchScript + ONNX
 flask: export           ## serve the contract from Flask under gunicorn (foreground)
 	$(PYTHON) -m services.flask
 
+up: setup               ## flask, mms and redisai side by side, in the background
+	$(PYTHON) -m services up
+
+status:
+	$(PYTHON) -m services status
+
+down:                   ## stop everything `up` started
+	$(PYTHON) -m services down
+
+compare:                ## Locust against each running backend (python -m loadtest compare --help)
+	$(PYTHON) -m loadtest compare
+
 lint: setup
 	.venv/bin/ruff check .
 
 test: lint              ## the whole test suite
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --basetemp=run/pytest
 
 clean:                  ## generated files (keeps .venv)
 	rm -rf artifacts run results

@@ -85,3 +85,16 @@ def gateway_workers() -> int:
 def redis_timeout_s() -> float:
     """The deadline of every Redis call the gateway makes (POLYSERVE_REDIS_TIMEOUT_MS)."""
     return env_int("POLYSERVE_REDIS_TIMEOUT_MS", 2000, minimum=1) / 1000
+
+
+def mms_port() -> int:
+    return env_port("POLYSERVE_MMS_PORT", 8080)
+
+
+def backend_urls() -> dict[str, str]:
+    """Where each backend of the local stack answers the contract."""
+    return {
+        "flask": f"http://{LOCALHOST}:{flask_port()}",
+        "mms": f"http://{LOCALHOST}:{mms_port()}",
+        "redisai": f"http://{LOCALHOST}:{gateway_port()}",
+    }

@@ -1,0 +1,97 @@
+"""The local stack, without Docker: every backend side by side on this machine.
+
+    python -m services up [--backends flask,mms,redisai]
+    python -m services status
+    python -m services down
+
+`up` trains and exports whatever is missing, starts each chosen backend, waits until each is
+ready and prints where it is. A port already taken is reported before anything starts.
+`down` stops what `up` started (also when one backend has crashed), and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from exporters.pipeline import FORMATS, ensure_exported
+from models import registry
+from models.artifacts import ModelFiles
+from services.stack import Backend, backends, port_taken
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def taken_ports(chosen: list[Backend]) -> list[str]:
+    """Ports someone else holds: a backend of ours already running keeps its own."""
+    return [
+        f"port {port} ({label})"
+        for backend in chosen
+        if not backend.leaders()
+        for label, port in backend.ports.items()
+        if port_taken(port)
+    ]
+
+
+def up(chosen: list[Backend]) -> int:
+    taken = taken_ports(chosen)
+    if taken:
+        print(f"already in use by another program: {', '.join(taken)}", file=sys.stderr)
+        print("free them or move the backend (see README, Configuration)", file=sys.stderr)
+        return 1
+    ensure_exported(registry.get("fizzbuzz"), ModelFiles.of("fizzbuzz"), list(FORMATS))
+    failed = [backend.name for backend in chosen if backend.run("start") != 0]
+    rows = [
+        [b.name, b.url, b.management_url or "-", " ".join(map(str, b.pids())) or "-", str(b.log)]
+        for b in chosen
+    ]
+    print()
+    print_table(["backend", "url", "management", "pids", "log"], rows)
+    if failed:
+        print(f"\nnot started: {', '.join(failed)} (see the logs above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def status(chosen: list[Backend]) -> int:
+    rows = []
+    for backend in chosen:
+        running = bool(backend.leaders())
+        healthy = running and backend.healthy()
+        state = "healthy" if healthy else "UNHEALTHY" if running else "stopped"
+        detail = backend.detail() if running else ""
+        rows.append([backend.name, state, detail, backend.url, str(len(backend.pids()))])
+    print_table(["backend", "state", "detail", "url", "processes"], rows)
+    return 0 if all(row[1] == "healthy" for row in rows) else 1
+
+
+def down(chosen: list[Backend]) -> int:
+    return max(backend.run("stop") for backend in chosen)
+
+
+def main(argv: list[str] | None = None) -> int:
+    known = backends()
+    parser = argparse.ArgumentParser(
+        prog="python -m services",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=["up", "status", "down"])
+    parser.add_argument("--backends", default=",".join(known), help="comma-separated")
+    args = parser.parse_args(argv)
+    names = [name.strip() for name in args.backends.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(known))
+    if unknown or not names:
+        parser.error(f"unknown backends {unknown}; choose from {', '.join(known)}")
+    chosen = [known[name] for name in names]
+    if args.action == "down":
+        chosen = list(known.values())  # stop everything `up` may have started
+    return {"up": up, "status": status, "down": down}[args.action](chosen)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The three backends of the local stack, described uniformly for `python -m services`.
+
+Each backend is driven through its own command (`python -m services.<name> start|stop`), so
+the stack adds no second way of starting anything; it only knows ports, URLs, and where each
+backend records the processes it started.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from services.config import LOCALHOST, backend_urls, flask_port, gateway_port, redis_port, run_dir
+from services.mms import server as mms_server
+from services.mms.settings import MmsSettings
+from services.process import http_ok, pidfile_process
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    url: str
+    management_url: str | None
+    ports: dict[str, int]
+    """What listens where, by name: checked before anything starts."""
+    module: str
+    """The package whose `start|stop` command runs this backend."""
+    leaders: Callable[[], list[psutil.Process]]
+    """The live processes this backend's start recorded (each leads a process group)."""
+    log: Path
+    detail: Callable[[], str] = lambda: ""
+    """Health beyond /ping, where the backend has more to say (MMS: its workers)."""
+
+    def run(self, action: str) -> int:
+        return subprocess.call([sys.executable, "-m", self.module, action])
+
+    def pids(self) -> list[int]:
+        pids: list[int] = []
+        for leader in self.leaders():
+            try:
+                pids += [leader.pid, *(child.pid for child in leader.children(recursive=True))]
+            except psutil.Error:
+                continue
+        return pids
+
+    def healthy(self) -> bool:
+        return http_ok(f"{self.url}/ping")
+
+
+def _from_pidfiles(*paths: Path) -> Callable[[], list[psutil.Process]]:
+    return lambda: [p for p in map(pidfile_process, paths) if p is not None]
+
+
+def _mms_leader(settings: MmsSettings) -> Callable[[], list[psutil.Process]]:
+    def leaders() -> list[psutil.Process]:
+        try:
+            state = json.loads(settings.state_file.read_text())
+            return [psutil.Process(int(state["pid"]))]
+        except (FileNotFoundError, ValueError, KeyError, psutil.Error):
+            return []
+
+    return leaders
+
+
+def backends() -> dict[str, Backend]:
+    urls = backend_urls()
+    mms = MmsSettings.from_env()
+    flask_run, redis_run = run_dir("flask"), run_dir("redisai")
+    return {
+        "flask": Backend(
+            "flask", urls["flask"], None, {"flask": flask_port()}, "services.flask.server",
+            _from_pidfiles(flask_run / "gunicorn.pid"), flask_run / "gunicorn.log",
+        ),
+        "mms": Backend(
+            "mms", mms.inference_url, mms.management_url,
+            {"mms inference": mms.port, "mms management": mms.management_port}, "services.mms",
+            _mms_leader(mms), mms.log_dir,
+            lambda: f"workers READY {mms_server.ready_workers(mms)}/{mms.workers}",
+        ),
+        "redisai": Backend(
+            "redisai", urls["redisai"], f"redis://{LOCALHOST}:{redis_port()}",
+            {"redis": redis_port(), "gateway": gateway_port()}, "services.redisai",
+            _from_pidfiles(redis_run / "redis.pid", redis_run / "gateway.pid"),
+            redis_run / "gateway.log",
+        ),
+    }  # fmt: skip
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((LOCALHOST, port)) == 0

@@ -1,0 +1,130 @@
+"""The local stack end to end: `services up`, a short `loadtest compare`, `services down`.
+
+Runs on free ports and a temporary run folder, so a stack a developer has up is untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from models.artifacts import ModelFiles
+from models.fizzbuzz import codec
+from services.mms.settings import MAX_PORT
+from tests.backends import free_port_below
+
+BACKENDS = ("flask", "mms", "redisai")
+PORT_VARS = (
+    "POLYSERVE_FLASK_PORT",
+    "POLYSERVE_MMS_PORT",
+    "POLYSERVE_MMS_MANAGEMENT_PORT",
+    "POLYSERVE_REDIS_PORT",
+    "POLYSERVE_GATEWAY_PORT",
+)
+
+
+def services(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", action],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, fizzbuzz_files: ModelFiles) -> Iterator[dict]:
+    run = tmp_path_factory.mktemp("stack")
+    ports = {var: str(free_port_below(MAX_PORT)) for var in PORT_VARS}  # MMS takes no higher
+    env = {**os.environ, **ports, "POLYSERVE_RUN": str(run)}
+    started = services("up", env)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield {"env": env, "ports": ports, "run": run, "up": started.stdout}
+    finally:
+        services("down", env)
+
+
+def urls(ports: dict[str, str]) -> dict[str, str]:
+    return {
+        "flask": f"http://127.0.0.1:{ports['POLYSERVE_FLASK_PORT']}",
+        "mms": f"http://127.0.0.1:{ports['POLYSERVE_MMS_PORT']}",
+        "redisai": f"http://127.0.0.1:{ports['POLYSERVE_GATEWAY_PORT']}",
+    }
+
+
+def test_up_prints_where_each_backend_is(stack: dict) -> None:
+    for name, url in urls(stack["ports"]).items():
+        assert any(line.startswith(name) and url in line for line in stack["up"].splitlines())
+
+
+def test_every_backend_answers_the_contract_after_up(stack: dict) -> None:
+    numbers = list(codec.valid_numbers())
+    for name, url in urls(stack["ports"]).items():
+        response = requests.post(
+            f"{url}/predictions/fizzbuzz", data=json.dumps({"input.1": numbers}), timeout=30
+        )
+        assert response.json() == {"next_number": [codec.answer(n) for n in numbers]}, name
+        assert response.headers["X-Backend"] == name
+        bad = requests.post(f"{url}/predictions/fizzbuzz", data=b"[]", timeout=30)
+        assert bad.status_code == 400, name
+
+
+def test_status_reports_every_backend_healthy(stack: dict) -> None:
+    report = services("status", stack["env"])
+    assert report.returncode == 0, report.stdout
+    assert [line.split()[1] for line in report.stdout.splitlines()[2:]] == ["healthy"] * 3
+
+
+def test_up_refuses_a_port_taken_by_someone_else(stack: dict) -> None:
+    # The stack's own ports are busy, but with our own processes behind them: a second
+    # stack in another run folder must refuse, naming the port, before starting anything.
+    other_run = stack["run"] / "other"
+    clash = services("up", {**stack["env"], "POLYSERVE_RUN": str(other_run)})
+    assert clash.returncode == 1
+    assert f"port {stack['ports']['POLYSERVE_FLASK_PORT']} (flask)" in clash.stderr
+    assert not (other_run / "flask" / "gunicorn.pid").exists()
+
+
+def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "loadtest", "compare", "--duration", "3", "--users", "2",
+        "--spawn-rate", "2", "--results", str(tmp_path),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, env=stack["env"], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (folder,) = tmp_path.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert set(summary["backends"]) == set(BACKENDS)
+    for name, figures in summary["backends"].items():
+        assert figures["requests_per_s"] > 0, name
+        assert figures["failures"] == 0, name
+        assert (folder / f"{name}_stats.csv").exists()
+    assert summary["model_ceilings_calls_per_s"]["torchscript"] > 0
+    assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (folder / "report.md").read_text()
+    assert all(f"| {name} |" in table for name in BACKENDS)
+    assert "| flask |" in result.stdout
+
+
+def test_down_stops_everything_up_started(stack: dict) -> None:
+    run: Path = stack["run"]
+    recorded = [run / "flask" / "gunicorn.pid", run / "redisai" / "redis.pid"]
+    pids = [json.loads(path.read_text())["pid"] for path in recorded]
+    pids.append(json.loads((run / "mms" / "state.json").read_text())["pid"])
+    family = [p for pid in pids for p in [psutil.Process(pid), *psutil.Process(pid).children(True)]]
+    assert len(family) >= 6
+    assert services("down", stack["env"]).returncode == 0
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert alive == []
+    for url in urls(stack["ports"]).values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{url}/ping", timeout=2)
