@@ -9,14 +9,19 @@ options is left alone. The stored model is then checked on a few numbers.
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import redis
 
+from exporters.pipeline import ensure_exported
+from models import registry
 from models.artifacts import ModelFiles
 from models.fizzbuzz import codec
+from services.config import redis_url
 
 CHECK_NUMBERS = [0, 2, 4, 14, 1022]
 
@@ -98,3 +103,28 @@ def deploy(client: redis.Redis, files: ModelFiles, batching: Batching = Batching
         stored = True
     verify(client, files.name)
     return stored
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m exporters redisai", description=__doc__)
+    parser.add_argument("--model", default="fizzbuzz", choices=list(registry.MODELS))
+    parser.add_argument("--redis", default=redis_url(), help="default: $POLYSERVE_REDIS_URL")
+    parser.add_argument("--batchsize", type=int, default=0)
+    parser.add_argument("--minbatchsize", type=int, default=0)
+    parser.add_argument("--minbatchtimeout", type=int, default=0, help="milliseconds")
+    args = parser.parse_args(argv)
+    if min(args.batchsize, args.minbatchsize, args.minbatchtimeout) < 0:
+        parser.error("batching options cannot be negative")
+
+    spec = registry.get(args.model)
+    files = ModelFiles.of(spec.name)
+    ensure_exported(spec, files, ["torchscript"])
+    batching = Batching(args.batchsize, args.minbatchsize, args.minbatchtimeout)
+    try:
+        with redis.Redis.from_url(args.redis, socket_timeout=30) as client:
+            stored = deploy(client, files, batching)
+    except (DeployError, redis.RedisError) as error:
+        print(f"cannot deploy to {args.redis}: {error}", file=sys.stderr)
+        return 1
+    print(f"{'stored' if stored else 'already current'}: {files.name} in {args.redis}, checked")
+    return 0

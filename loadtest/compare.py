@@ -1,10 +1,13 @@
-"""Compare the backends under the same Locust load, one after the other, in one run.
+"""Compare the backends under the same load, one after the other, in one run.
 
     python -m loadtest compare [--users N] [--spawn-rate R] [--duration S]
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
+                               [--load locust|wrk] [--no-ceilings]
 
-The backends must be running (`python -m services up`). Writes into results/<time>/:
-Locust's CSVs per backend, report.md, chart.png and summary.json; prints the table.
+The backends must be running (`python -m services up`). Each backend is followed at once by
+its ceiling (the same server stack with no model: loadtest/ceiling_servers.py), started for
+the occasion, under the same load. Writes into results/<time>/: the load generator's files,
+report.md, chart.png and summary.json; prints the table.
 """
 
 from __future__ import annotations
@@ -13,22 +16,29 @@ import argparse
 import time
 from pathlib import Path
 
-from loadtest.ceiling import model_ceilings
-from loadtest.locust_run import SCENARIOS, LoadRunError, LoadSettings, RunFigures, run_locust
-from loadtest.report import write_report
+from loadtest.ceiling_servers import CEILINGS
+from loadtest.figures import SCENARIOS, LoadRunError, LoadSettings, RunFigures
+from loadtest.locust_run import run_locust
+from loadtest.model_speed import model_ceilings
+from loadtest.report import Measured, write_report
+from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT, ModelFiles
 from services.config import backend_urls
 from services.process import http_ok
+
+GENERATORS = ("locust", "wrk")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     urls = backend_urls()
     parser = argparse.ArgumentParser(prog="python -m loadtest compare", description=__doc__)
-    parser.add_argument("--users", type=int, default=LoadSettings.users)
+    parser.add_argument("--users", type=int, default=LoadSettings.users, help="or connections")
     parser.add_argument("--spawn-rate", type=float, default=LoadSettings.spawn_rate)
     parser.add_argument("--duration", type=int, default=LoadSettings.duration_s, help="seconds")
     parser.add_argument("--scenario", choices=SCENARIOS, default=LoadSettings.scenario)
     parser.add_argument("--backends", default=",".join(urls), help="comma-separated")
+    parser.add_argument("--load", choices=GENERATORS, default="locust", help="load generator")
+    parser.add_argument("--no-ceilings", dest="ceilings", action="store_false")
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     args = parser.parse_args(argv)
     args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
@@ -37,7 +47,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(urls)}")
     if args.users < 1 or args.duration < 1 or args.spawn_rate <= 0:
         parser.error("--users, --duration and --spawn-rate must be positive")
+    if args.load == "wrk" and args.scenario != "single":
+        parser.error("--load wrk runs the single-number scenario only")
     return args
+
+
+class Runner:
+    """Runs the chosen generator against one URL, numbering the runs for the progress bars."""
+
+    def __init__(self, load: str, settings: LoadSettings, folder: Path, total: int) -> None:
+        self.load, self.settings, self.folder, self.total = load, settings, folder, total
+        self.done = 0
+
+    def measure(self, name: str, url: str) -> RunFigures:
+        self.done += 1
+        label = f"[{self.done}/{self.total}] {name}"
+        if self.load == "wrk":
+            return run_wrk(url, self.settings, label)
+        return run_locust(url, self.settings, self.folder / name.replace(" ", "-"), label)
 
 
 def compare(argv: list[str] | None = None) -> int:
@@ -50,18 +77,25 @@ def compare(argv: list[str] | None = None) -> int:
     settings = LoadSettings(args.users, args.spawn_rate, args.duration, args.scenario)
     folder = args.results / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
+    with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
+    runner = Runner(args.load, settings, folder, len(args.backends) + len(with_ceiling))
 
     print("measuring the raw model in process ...")
-    ceilings = model_ceilings(ModelFiles.of("fizzbuzz"))
-    figures: dict[str, RunFigures] = {}
-    for index, name in enumerate(args.backends, start=1):
-        label = f"[{index}/{len(args.backends)}] {name}"
-        try:
-            figures[name] = run_locust(urls[name], settings, folder / name, label)
-        except LoadRunError as error:
-            print(f"{name}: {error}")
-            return 1
+    model_speed = model_ceilings(ModelFiles.of("fizzbuzz"))
+    measured: list[Measured] = []
+    try:
+        for name in args.backends:
+            backend = runner.measure(name, urls[name])
+            ceiling = None
+            if name in with_ceiling:
+                description, serve = CEILINGS[name]
+                with serve() as ceiling_url:
+                    ceiling = (description, runner.measure(f"{name} ceiling", ceiling_url))
+            measured.append(Measured(name, backend, ceiling))
+    except LoadRunError as error:
+        print(f"\n{error}")
+        return 1
     print()
-    print(write_report(folder, figures, ceilings, settings))
+    print(write_report(folder, measured, model_speed, settings, args.load))
     print(f"report: {folder / 'report.md'}\nchart:  {folder / 'chart.png'}")
-    return 0 if all(run.failures == 0 for run in figures.values()) else 2
+    return 0 if all(m.backend.failures == 0 for m in measured) else 2

@@ -13,7 +13,7 @@ import random
 
 from locust import FastHttpUser, task
 
-from loadtest.locust_run import SCENARIOS as SCENARIO_NAMES
+from loadtest.figures import SCENARIOS as SCENARIO_NAMES
 from models.fizzbuzz import codec
 
 PATH = "/predictions/fizzbuzz"
@@ -94,4 +94,4 @@ SCENARIOS: dict[str, type[ContractUser]] = {
     "batch": BatchUser,
     "mix": MixUser,
 }
-assert tuple(SCENARIOS) == SCENARIO_NAMES, "keep loadtest.locust_run.SCENARIOS in step"
+assert tuple(SCENARIOS) == SCENARIO_NAMES, "keep loadtest.figures.SCENARIOS in step"

@@ -15,7 +15,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import psutil
@@ -100,6 +100,23 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def serving(
+    command: Sequence[str],
+    log_file: Path,
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Iterator[subprocess.Popen]:
+    """Run a server for the duration of a `with` block: ready on entry, stopped on exit."""
+    process = spawn(command, log_file, env)
+    try:
+        wait_until(lambda: http_ok(ready_url), timeout, command[-1], log_file, process)
+        yield process
+    finally:
+        stop_group(process.pid)
 
 
 def write_pidfile(path: Path, process: subprocess.Popen) -> None:

@@ -1,8 +1,9 @@
 """Run the Flask backend under gunicorn in the foreground.
 
-    python -m services.flask [--port PORT] [--workers N]
+    python -m services.flask [--port PORT] [--workers N] [--app model|noop]
 
-Exports the TorchScript artifact first if it is missing.
+Exports the TorchScript artifact first if it is missing. `--app noop` serves the ceiling
+(services/flask/noop.py) under the same gunicorn configuration, for the comparison.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from models.artifacts import ModelFiles
 from services.config import FLASK_PORT_VAR, FLASK_WORKERS_VAR, flask_port, flask_workers
 
 GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
+APPS = {"model": "services.flask.wsgi:app", "noop": "services.flask.noop:app"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.flask", description=__doc__)
     parser.add_argument("--port", type=int, help=f"default {flask_port()} (${FLASK_PORT_VAR})")
     parser.add_argument("--workers", type=int, help=f"default {flask_workers()}")
+    parser.add_argument("--app", choices=APPS, default="model")
     args = parser.parse_args()
     if args.port is not None:
         os.environ[FLASK_PORT_VAR] = str(args.port)
@@ -33,7 +36,7 @@ def main() -> None:
 
     ensure_exported(registry.get("fizzbuzz"), ModelFiles.of("fizzbuzz"), ["torchscript"])
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
-    os.execv(sys.executable, [*gunicorn, "services.flask.wsgi:app"])
+    os.execv(sys.executable, [*gunicorn, APPS[args.app]])
 
 
 if __name__ == "__main__":

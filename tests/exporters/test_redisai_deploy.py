@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +88,14 @@ def _pings(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.ConnectionError:
         return False
+
+
+def test_the_command_deploys_once_then_reports_current(redis_stack: RedisStack) -> None:
+    command = [sys.executable, "-m", "exporters", "redisai", "--redis", redis_stack.url]
+    first = subprocess.run([*command, "--batchsize", "4"], capture_output=True, text=True)
+    again = subprocess.run([*command, "--batchsize", "4"], capture_output=True, text=True)
+    assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
+    assert first.stdout.startswith("stored")
+    assert again.stdout.startswith("already current")
+    with redis_stack.settings.client() as client:
+        assert meta(client)[b"batchsize"] == 4

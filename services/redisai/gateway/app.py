@@ -1,7 +1,7 @@
-"""The RedisAI backend's HTTP side: FastAPI routes that parse and format, nothing more.
+"""The RedisAI backend's HTTP side: routes that parse and format, nothing more.
 
-The body is read raw (with the contract's size limit) and handed to the data plane, whose
-one handler runs the model in Redis through RedisModel.
+Predictions take the plain-ASGI fast path (fast_path.py); FastAPI serves /ping, the error
+pages for unknown routes and wrong methods, and the OpenAPI page documenting the contract.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from services.contract import errors
 from services.contract.dataplane import AsyncDataPlane, Reply
 from services.contract.handler import AsyncModelHandler
-from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
+from services.contract.protocol import CONTENT_TYPE, render
 from services.redisai.gateway import schemas
+from services.redisai.gateway.fast_path import PredictionFastPath, read_body
 from services.redisai.gateway.redis_model import RedisModel
 
 BACKEND = "redisai"
 MODEL = "fizzbuzz"
 STARLETTE_ERRORS = {404: errors.RouteNotFound, 405: errors.MethodNotAllowed}
-BACKEND_HEADER_LINE = (BACKEND_HEADER.lower().encode(), BACKEND.encode())
 
 
 def respond(reply: Reply) -> Response:
@@ -32,39 +32,7 @@ def respond(reply: Reply) -> Response:
     return Response(render(body), status_code=status, media_type=CONTENT_TYPE)
 
 
-async def read_body(request: Request) -> bytes:
-    """The whole body, or PayloadTooLarge as soon as it passes the limit."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(MAX_BODY_BYTES)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise errors.PayloadTooLarge(MAX_BODY_BYTES)
-    return bytes(body)
-
-
-class BackendHeader:
-    """Adds X-Backend to every response, error pages included (a thin ASGI wrapper)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def tagged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    *message.get("headers", []),
-                    (BACKEND_HEADER.lower().encode(), b"redisai"),
-                ]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, tagged)
-
-
-def create_app(redis_url: str, timeout_s: float, pool_size: int = 64) -> FastAPI:
+def create_app(redis_url: str, timeout_s: float, pool_size: int = 64) -> ASGIApp:
     client = aioredis.Redis.from_url(
         redis_url,
         socket_timeout=timeout_s,
@@ -93,9 +61,12 @@ def create_app(redis_url: str, timeout_s: float, pool_size: int = 64) -> FastAPI
         response_class=Response,
     )
     async def predictions(model: str, request: Request) -> Response:
-        """Answer FizzBuzz for N + 1, for one N or a list of them."""
+        """Answer FizzBuzz for N + 1, for one N or a list of them.
+
+        Served by the fast path; declared here so the OpenAPI page documents it.
+        """
         try:
-            body = await read_body(request)
+            body = await read_body(request.receive, request.headers.get("content-length"))
         except errors.PayloadTooLarge as error:
             return respond(errors.error_response(error))
         return respond(await plane.predict(model, body))
@@ -113,5 +84,4 @@ def create_app(redis_url: str, timeout_s: float, pool_size: int = 64) -> FastAPI
             return respond((error.status_code, body))
         return respond(errors.error_response(domain_error()))
 
-    app.add_middleware(BackendHeader)
-    return app
+    return PredictionFastPath(plane, BACKEND, app)

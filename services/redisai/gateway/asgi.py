@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from services.config import redis_timeout_s, redis_url
 from services.redisai.gateway.app import create_app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ASGIApp:
     return create_app(redis_url(), redis_timeout_s())

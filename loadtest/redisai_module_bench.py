@@ -1,0 +1,186 @@
+"""Benchmark of the RedisAI-protocol module against direct TorchScript calls (not a test).
+
+    python -m loadtest.redisai_module_bench [--requests N] [--clients 8] [--module PATH]
+
+In one run it measures, on the FizzBuzz-shaped network (Linear(10,100) -> sigmoid ->
+Linear(100,4), one 1x10 FLOAT input per request):
+
+1. direct TorchScript calls from Python (the floor: no network, no Redis);
+2. one client sending TENSORSET + MODELEXECUTE + TENSORGET as one pipeline per request;
+3. the same from N concurrent client processes, model stored without BATCHSIZE;
+4. the same with the model stored with BATCHSIZE N (auto-batching).
+
+It starts its own redis-server with the module on a free port, in a directory under run/, and
+stops it at the end. It prints a table of throughput and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import multiprocessing as mp
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+MODULE = REPO / "services" / "redisai" / "module" / "build" / "redisai.so"
+
+
+def fizzbuzz_blob() -> tuple[object, bytes]:
+    import torch
+
+    class FizzBuzz(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = torch.nn.Linear(10, 100)
+            self.out = torch.nn.Linear(100, 4)
+
+        def forward(self, x):
+            return self.out(torch.sigmoid(self.hidden(x)))
+
+    torch.manual_seed(0)
+    scripted = torch.jit.script(FizzBuzz().eval())
+    buf = io.BytesIO()
+    torch.jit.save(scripted, buf)
+    return scripted, buf.getvalue()
+
+
+def inputs(n: int) -> np.ndarray:
+    k = np.arange(n) % 1023 + 1
+    return ((k[:, None] >> np.arange(10)) & 1).astype(np.float32)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workdir: Path, module: Path, port: int, threads: int) -> subprocess.Popen:
+    import redis
+
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
+         "--save", "", "--logfile", str(workdir / "redis.log"),
+         "--loadmodule", str(module), "THREADS_PER_QUEUE", str(threads)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    client = redis.Redis(port=port)
+    for _ in range(600):
+        try:
+            if client.ping():
+                return proc
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def summary(name: str, latencies: list[float], wall: float) -> dict:
+    lat = np.array(latencies) * 1000
+    return {"name": name, "n": len(lat), "rps": len(lat) / wall,
+            "p50": np.percentile(lat, 50), "p99": np.percentile(lat, 99)}
+
+
+def direct(n: int) -> dict:
+    import torch
+
+    scripted, _ = fizzbuzz_blob()
+    x = torch.from_numpy(inputs(n))
+    latencies = []
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(n):
+            t0 = time.perf_counter()
+            scripted(x[i:i + 1])
+            latencies.append(time.perf_counter() - t0)
+    return summary("direct TorchScript (Python)", latencies, time.perf_counter() - start)
+
+
+def client_run(args: tuple[int, str, int, int]) -> tuple[list[float], float, float]:
+    """One client: n pipelined TENSORSET + MODELEXECUTE + TENSORGET requests."""
+    import redis
+
+    port, model, n, ident = args
+    r = redis.Redis(port=port, protocol=2)
+    x = inputs(n)
+    latencies = []
+    start = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        pipe = r.pipeline(transaction=False)
+        pipe.execute_command("AI.TENSORSET", f"in{ident}", "FLOAT", 1, 10, "BLOB", x[i].tobytes())
+        pipe.execute_command("AI.MODELEXECUTE", model, "INPUTS", 1, f"in{ident}", "OUTPUTS", 1,
+                             f"out{ident}")
+        pipe.execute_command("AI.TENSORGET", f"out{ident}", "BLOB")
+        replies = pipe.execute()
+        if replies[1] != b"OK" or len(replies[2]) != 16:
+            raise RuntimeError(f"bad reply {replies!r}")
+        latencies.append(time.perf_counter() - t0)
+    return latencies, start, time.perf_counter()
+
+
+def through_redis(name: str, port: int, model: str, clients: int, n: int) -> dict:
+    if clients == 1:
+        latencies, start, end = client_run((port, model, n, 0))
+        return summary(name, latencies, end - start)
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(clients) as pool:
+        results = pool.map(client_run, [(port, model, n // clients, i) for i in range(clients)])
+    latencies = [x for lat, _, _ in results for x in lat]
+    wall = max(e for _, _, e in results) - min(s for _, s, _ in results)
+    return summary(name, latencies, wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=4000, help="requests per scenario")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--threads-per-queue", type=int, default=1)
+    parser.add_argument("--module", type=Path, default=MODULE)
+    args = parser.parse_args()
+    if not args.module.exists():
+        subprocess.run(["make", "-C", str(MODULE.parents[1]), "-j2"], check=True)
+
+    import redis
+
+    (REPO / "run").mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="redisai-bench-", dir=REPO / "run"))
+    port = free_port()
+    server = start_server(workdir, args.module, port, args.threads_per_queue)
+    try:
+        _, blob = fizzbuzz_blob()
+        r = redis.Redis(port=port)
+        r.execute_command("AI.MODELSTORE", "fb", "TORCH", "CPU", "BLOB", blob)
+        r.execute_command("AI.MODELSTORE", "fb_batched", "TORCH", "CPU", "BATCHSIZE",
+                          args.clients, "BLOB", blob)
+        client_run((port, "fb", 200, 99))  # warm-up (TorchScript profiling runs)
+        client_run((port, "fb_batched", 200, 99))
+        rows = [
+            direct(args.requests),
+            through_redis("redis, 1 client, pipelined", port, "fb", 1, args.requests),
+            through_redis(f"redis, {args.clients} clients", port, "fb", args.clients,
+                          args.requests),
+            through_redis(f"redis, {args.clients} clients, BATCHSIZE {args.clients}", port,
+                          "fb_batched", args.clients, args.requests),
+        ]
+    finally:
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            redis.Redis(port=port).shutdown(nosave=True)
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"{'scenario':<42} {'requests':>8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for row in rows:
+        print(f"{row['name']:<42} {row['n']:>8} {row['rps']:>10.0f} {row['p50']:>8.3f} "
+              f"{row['p99']:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()

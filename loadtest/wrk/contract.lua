@@ -1,0 +1,38 @@
+-- wrk script for polyserve: POSTs one contract request over and over, checks every answer,
+-- and prints the figures as one JSON line at the end.
+--   wrk -s loadtest/wrk/contract.lua URL -- '<request body>' '<expected response body>'
+
+local body, expected
+local threads = {}
+wrong = 0 -- a global: done() reads each thread's count through thread:get
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  body, expected = args[1], args[2]
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function response(status, headers, response_body)
+  if status ~= 200 or response_body ~= expected then
+    wrong = wrong + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local wrong_total = 0
+  for _, thread in ipairs(threads) do
+    wrong_total = wrong_total + thread:get("wrong")
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "wrong": %d, "socket_errors": %d, '
+      .. '"p50_us": %d, "p95_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, wrong_total,
+    errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end

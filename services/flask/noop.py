@@ -1,0 +1,28 @@
+"""The Flask ceiling: what gunicorn + Flask cost with no model at all.
+
+Served by the same gunicorn configuration as the real app (`python -m services.flask --app
+noop`); it reads and parses the JSON body like the real route, then answers a fixed body.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, Response, request
+
+from services.contract.protocol import CONTENT_TYPE
+
+FIXED_ANSWER = b'{"next_number":"FizzBuzz"}'
+
+app = Flask("polyserve-noop")
+
+
+@app.post("/predictions/<model>")
+def predictions(model: str) -> Response:
+    json.loads(request.get_data(cache=False))
+    return Response(FIXED_ANSWER, content_type=CONTENT_TYPE)
+
+
+@app.get("/ping")
+def ping() -> Response:
+    return Response(b'{"status":"Healthy"}', content_type=CONTENT_TYPE)
