@@ -1,12 +1,13 @@
-"""Load tests: `python -m loadtest compare --help`."""
+"""Load tests: `python -m loadtest compare --help`, `python -m loadtest soak --help`."""
 
 from __future__ import annotations
 
 import sys
 
 from loadtest.compare import compare
+from loadtest.soak import soak
 
-COMMANDS = {"compare": compare}
+COMMANDS = {"compare": compare, "soak": soak}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -19,12 +19,14 @@ from pathlib import Path
 from loadtest.ceiling_servers import CEILINGS
 from loadtest.figures import SCENARIOS, LoadRunError, LoadSettings, RunFigures
 from loadtest.locust_run import run_locust
+from loadtest.memory import rss_mb
 from loadtest.model_speed import model_ceilings
 from loadtest.report import Measured, write_report
 from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT, ModelFiles
 from services.config import backend_urls
 from services.process import http_ok
+from services.stack import backends
 
 GENERATORS = ("locust", "wrk")
 
@@ -83,6 +85,7 @@ def compare(argv: list[str] | None = None) -> int:
     print("measuring the raw model in process ...")
     model_speed = model_ceilings(ModelFiles.of("fizzbuzz"))
     measured: list[Measured] = []
+    stack = backends()
     try:
         for name in args.backends:
             backend = runner.measure(name, urls[name])
@@ -91,7 +94,7 @@ def compare(argv: list[str] | None = None) -> int:
                 description, serve = CEILINGS[name]
                 with serve() as ceiling_url:
                     ceiling = (description, runner.measure(f"{name} ceiling", ceiling_url))
-            measured.append(Measured(name, backend, ceiling))
+            measured.append(Measured(name, backend, ceiling, rss_mb(stack[name])))
     except LoadRunError as error:
         print(f"\n{error}")
         return 1

@@ -22,7 +22,8 @@ NUMBER = 14
 THREADS = 2
 
 
-def run_wrk(url: str, settings: LoadSettings, label: str) -> RunFigures:
+def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: int = 0) -> RunFigures:
+    """Full speed, or with `delay_ms` between requests on each connection (a steady rate)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise LoadRunError("wrk is not installed (Debian: apt-get install wrk; or make setup)")
@@ -31,11 +32,9 @@ def run_wrk(url: str, settings: LoadSettings, label: str) -> RunFigures:
     command = [
         wrk, "-t", str(min(THREADS, settings.users)), "-c", str(settings.users),
         "-d", f"{settings.duration_s}s", "--timeout", "5s", "-s", str(SCRIPT),
-        f"{url}/predictions/fizzbuzz", "--", body, expected,
+        f"{url}/predictions/fizzbuzz", "--", body, expected, str(delay_ms),
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     returncode = wait_with_progress(process, settings.duration_s, label)
     output = process.stdout.read() if process.stdout else ""
     lines = [line for line in output.splitlines() if line.startswith("{")]

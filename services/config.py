@@ -60,6 +60,11 @@ def flask_workers() -> int:
     return env_int(FLASK_WORKERS_VAR, 2, minimum=1, maximum=64)
 
 
+def flask_threads() -> int:
+    """Threads per gunicorn worker (POLYSERVE_FLASK_THREADS)."""
+    return env_int("POLYSERVE_FLASK_THREADS", 4, minimum=1, maximum=64)
+
+
 REDIS_PORT_VAR = "POLYSERVE_REDIS_PORT"
 GATEWAY_PORT_VAR = "POLYSERVE_GATEWAY_PORT"
 GATEWAY_WORKERS_VAR = "POLYSERVE_GATEWAY_WORKERS"

@@ -1,8 +1,9 @@
 -- wrk script for polyserve: POSTs one contract request over and over, checks every answer,
 -- and prints the figures as one JSON line at the end.
---   wrk -s loadtest/wrk/contract.lua URL -- '<request body>' '<expected response body>'
+--   wrk -s loadtest/wrk/contract.lua URL -- '<request body>' '<expected response body>' [delay ms]
+-- With a delay, each connection waits that long between requests: a steady, lower rate.
 
-local body, expected
+local body, expected, pause
 local threads = {}
 wrong = 0 -- a global: done() reads each thread's count through thread:get
 
@@ -11,10 +12,14 @@ function setup(thread)
 end
 
 function init(args)
-  body, expected = args[1], args[2]
+  body, expected, pause = args[1], args[2], tonumber(args[3] or "0")
   wrk.method = "POST"
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
+end
+
+function delay()
+  return pause
 end
 
 function response(status, headers, response_body)

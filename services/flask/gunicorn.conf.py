@@ -1,10 +1,13 @@
 """gunicorn settings for the Flask backend; environment overrides are read in services.config."""
 
-from services.config import bind_host, flask_port, flask_workers, run_dir
+from services.config import bind_host, flask_port, flask_threads, flask_workers, run_dir
 
 bind = f"{bind_host()}:{flask_port()}"
 workers = flask_workers()
-worker_class = "sync"
+# gthread keeps connections alive (sync closes each one) and overlaps socket I/O with the
+# model call; see the issue notes for the measurements behind the choice.
+worker_class = "gthread"
+threads = flask_threads()
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
