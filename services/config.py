@@ -66,6 +66,7 @@ def flask_threads() -> int:
 
 
 REDIS_PORT_VAR = "POLYSERVE_REDIS_PORT"
+REDIS_URL_VAR = "POLYSERVE_REDIS_URL"
 GATEWAY_PORT_VAR = "POLYSERVE_GATEWAY_PORT"
 GATEWAY_WORKERS_VAR = "POLYSERVE_GATEWAY_WORKERS"
 
@@ -76,7 +77,7 @@ def redis_port() -> int:
 
 def redis_url() -> str:
     """The gateway's Redis (POLYSERVE_REDIS_URL; a password goes in it: redis://:pw@host/0)."""
-    return os.environ.get("POLYSERVE_REDIS_URL") or f"redis://{LOCALHOST}:{redis_port()}/0"
+    return os.environ.get(REDIS_URL_VAR) or f"redis://{LOCALHOST}:{redis_port()}/0"
 
 
 def gateway_port() -> int:

@@ -20,7 +20,14 @@ from exporters.pipeline import ensure_exported
 from exporters.redisai import Batching, deploy
 from models import registry
 from models.artifacts import ModelFiles
-from services.config import GATEWAY_PORT_VAR, LOCALHOST, gateway_port, redis_port, run_dir
+from services.config import (
+    GATEWAY_PORT_VAR,
+    LOCALHOST,
+    REDIS_URL_VAR,
+    gateway_port,
+    redis_port,
+    run_dir,
+)
 from services.process import (
     http_ok,
     pidfile_process,
@@ -61,7 +68,8 @@ def start(batching: Batching) -> None:
     url = f"http://{LOCALHOST}:{gateway_port()}"
     if pidfile_process(run.pid("gateway")) is None:
         command = [sys.executable, "-m", "services.redisai.gateway"]
-        gateway = spawn(command, run.log("gateway"), env={GATEWAY_PORT_VAR: str(gateway_port())})
+        env = {GATEWAY_PORT_VAR: str(gateway_port()), REDIS_URL_VAR: settings.local_url()}
+        gateway = spawn(command, run.log("gateway"), env=env)
         write_pidfile(run.pid("gateway"), gateway)
         wait_until(lambda: http_ok(f"{url}/ping"), 60, "gateway", run.log("gateway"), gateway)
     print(f"redisai: redis on {LOCALHOST}:{settings.port}, gateway on {url}")

@@ -18,6 +18,7 @@ from services.config import LOCALHOST, env_int
 from services.process import spawn, wait_until
 
 MODULE_PATH_VAR = "POLYSERVE_REDISAI_MODULE"
+UNIX_PATH_MAX = 100  # sun_path holds 108 bytes on Linux
 DEFAULT_MODULE = REPO_ROOT / "services" / "redisai" / "module" / "build" / "redisai.so"
 
 
@@ -63,9 +64,25 @@ class RedisSettings:
             "INTRA_OP_PARALLELISM", str(self.intra_op_threads),
             "INTER_OP_PARALLELISM", "1",
         ]  # fmt: skip
+        if self.unix_socket is not None:
+            # Owner-only: the co-located gateway skips the TCP stack through it.
+            command += ["--unixsocket", str(self.unix_socket), "--unixsocketperm", "700"]
         if self.password:
             command += ["--requirepass", self.password]
         return command
+
+    @property
+    def unix_socket(self) -> Path | None:
+        """The socket in the data folder, unless its path is too long for a socket address."""
+        path = self.data_dir.resolve() / "redis.sock"
+        return path if len(str(path)) < UNIX_PATH_MAX else None
+
+    def local_url(self) -> str:
+        """The URL a gateway on this machine uses (the password, if any, inside it)."""
+        auth = f":{self.password}@" if self.password else ""
+        if self.unix_socket is None:
+            return f"redis://{auth}{LOCALHOST}:{self.port}/0"
+        return f"unix://{auth}{self.unix_socket}?db=0"
 
     def client(self, timeout_s: float = 2.0) -> redis.Redis:
         return redis.Redis(
