@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from exporters.mar import export_mar
 from exporters.onnx_file import export_onnx
 from exporters.torchscript import export_torchscript
 from models.artifacts import ModelFiles
 from models.registry import ModelSpec
+from services.mms.engines import ENGINES
 
 Exporter = Callable[[ModelSpec, ModelFiles], None]
 
@@ -17,6 +19,8 @@ Exporter = Callable[[ModelSpec, ModelFiles], None]
 FORMATS: dict[str, tuple[Exporter, Callable[[ModelFiles], list[Path]]]] = {
     "torchscript": (export_torchscript, lambda files: [files.torchscript]),
     "onnx": (export_onnx, lambda files: [files.onnx, files.onnx_for_mxnet]),
+    # After "onnx": the MMS archives hold the ONNX files (one archive per engine).
+    "mar": (export_mar, lambda files: [files.mar(engine) for engine in ENGINES]),
 }
 
 

@@ -55,3 +55,11 @@ class ModelFiles:
     def mar_store(self) -> Path:
         """The MMS model store: the only folder MMS may load archives from."""
         return self.directory / "model-store"
+
+    def engine_store(self, engine: str) -> Path:
+        """One engine's model store: MMS serving that engine loads archives from here only."""
+        return self.mar_store / engine
+
+    def mar(self, engine: str) -> Path:
+        """The MMS archive holding this model on `engine` (onnxruntime or mxnet)."""
+        return self.engine_store(engine) / f"{self.name}.mar"

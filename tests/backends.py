@@ -6,12 +6,18 @@ and stopping every process it started on exit.
 
 from __future__ import annotations
 
+import random
 import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from exporters.mar import ensure_archive
+from models import registry
+from services.mms import server as mms
+from services.mms.engines import MXNET, ONNXRUNTIME
+from services.mms.settings import MAX_PORT, MODEL, MmsSettings
 from services.process import http_ok, spawn, stop_group, wait_until
 
 
@@ -41,3 +47,53 @@ def flask_backend(run_dir: Path, workers: int = 2) -> Iterator[str]:
         yield url
     finally:
         stop_group(process.pid)
+
+
+def free_port_below(limit: int) -> int:
+    """A free port under `limit`, outside the kernel's ephemeral range that free_port uses."""
+    for port in random.sample(range(20000, limit), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {limit}")
+
+
+def mms_settings(run_dir: Path, engine: str, store: Path | None = None) -> MmsSettings:
+    """MMS on free ports with everything it writes (logs, sockets, temp) under run_dir."""
+    return MmsSettings(
+        engine=engine,
+        port=free_port_below(MAX_PORT),
+        management_port=free_port_below(MAX_PORT),
+        workers=1,
+        folder=run_dir / "mms",
+        store=store,
+    )
+
+
+@contextmanager
+def mms_server(settings: MmsSettings) -> Iterator[MmsSettings]:
+    """A running MMS whose model's workers are READY; stopped with all its workers on exit."""
+    ensure_archive(registry.get(MODEL), settings.files, settings.engine)
+    process = mms.start(settings)
+    try:
+        mms.wait_ready(settings, process)
+        yield settings
+    finally:
+        mms.stop(settings, process.pid)
+
+
+@contextmanager
+def mms_backend(run_dir: Path, engine: str) -> Iterator[str]:
+    with mms_server(mms_settings(run_dir, engine)) as settings:
+        yield settings.inference_url
+
+
+def mms_onnxruntime_backend(run_dir: Path) -> AbstractContextManager[str]:
+    return mms_backend(run_dir, ONNXRUNTIME)
+
+
+def mms_mxnet_backend(run_dir: Path) -> AbstractContextManager[str]:
+    return mms_backend(run_dir, MXNET)

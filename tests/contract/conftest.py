@@ -9,13 +9,49 @@ from pathlib import Path
 import pytest
 
 from models.artifacts import ModelFiles
-from tests.backends import flask_backend
+from tests.backends import flask_backend, mms_mxnet_backend, mms_onnxruntime_backend
+from tests.redisai.stack import redisai_backend
 
 Launcher = Callable[[Path], AbstractContextManager[str]]
 
 BACKENDS: dict[str, Launcher] = {
     "flask": flask_backend,
+    "mms-onnxruntime": mms_onnxruntime_backend,
+    "mms-mxnet": mms_mxnet_backend,
+    "redisai": redisai_backend,
 }
+
+# Where a backend's front end, which we do not control, cannot answer as the contract says.
+# Each entry is a strict xfail: the suite stays unchanged, and a difference that goes away
+# fails the run until it is removed here. Keys: test name with the backend id left out.
+MMS_DIFFERENCES = {
+    "test_wrong_method_on_predictions_is_a_405[PUT]": (
+        "MMS hands every method of /predictions/{model} to the handler and not the method; "
+        "a PUT with Content-Length: 0 looks exactly like an empty POST (400)"
+    ),
+    "test_wrong_method_on_predictions_is_a_405[DELETE]": (
+        "as for PUT: a DELETE with Content-Length: 0 looks exactly like an empty POST (400)"
+    ),
+    "test_body_is_json_whatever_the_content_type[application/x-www-form-urlencoded]": (
+        "MMS decodes form-encoded bodies itself and a JSON body sent that way never reaches "
+        "the handler (400 with a message saying so)"
+    ),
+    "test_unknown_model_is_a_404[]": (
+        "MMS answers an unknown model itself: same status and error fields, but no X-Backend "
+        "header and its own pretty-printed JSON"
+    ),
+}
+KNOWN_DIFFERENCES = {"mms-onnxruntime": MMS_DIFFERENCES, "mms-mxnet": MMS_DIFFERENCES}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend_url") if callspec else None
+        differences = KNOWN_DIFFERENCES.get(backend, {})
+        name = item.name.replace(f"{backend}-", "").replace(f"[{backend}]", "[]")
+        if name in differences:
+            item.add_marker(pytest.mark.xfail(reason=differences[name], strict=True))
 
 
 @pytest.fixture(scope="session", params=list(BACKENDS))

@@ -1,0 +1,45 @@
+"""Run an unpacked archive's handler the way an MMS worker does, without MMS's sockets.
+
+    python exporters/mar_dryrun.py UNPACKED_DIR MODEL HANDLER BODY...
+
+Run as a script (not with -m) so the repository is not on sys.path: only the unpacked
+archive and the installed packages are, as in a worker. Sends the bodies as one batch
+through MMS's own Context and prints one JSON line: status, body and codec file per request.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+from mms.context import Context, RequestProcessor
+
+
+def main(model_dir: str, model: str, handler: str, bodies: list[str]) -> None:
+    sys.path.insert(0, model_dir)  # what MMS does through the worker's PYTHONPATH
+    module_name, function_name = handler.split(":")
+    entry_point = getattr(importlib.import_module(module_name), function_name)
+    context = Context(model, model_dir, None, len(bodies), None, "dry-run")
+    entry_point(None, context)  # load, as MmsModelLoader does
+
+    batch = [{"body": body.encode()} for body in bodies]
+    context.request_processor = [
+        RequestProcessor({"Content-Length": str(len(body.encode()))}) for body in bodies
+    ]
+    answers = entry_point(batch, context)
+    codec_file = sys.modules["models.fizzbuzz.codec"].__file__
+    replies = [
+        {
+            "status": context.get_response_status(idx)[0],
+            "body": answer.decode(),
+            "headers": context.get_response_headers(idx),
+            "codec_file": codec_file,
+        }
+        for idx, answer in enumerate(answers)
+    ]
+    print(json.dumps(replies))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:])

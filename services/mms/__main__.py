@@ -1,0 +1,91 @@
+"""Run the MMS backend: `python -m services.mms start|stop|status [--engine E]`.
+
+start  builds the archive if it is missing or stale, starts MMS in the background and waits
+       until the model's workers are READY (per the management API, not /ping).
+stop   stops every process start started (JVM and Python workers) and removes MMS's temp files.
+status prints the model's workers as the management API describes them.
+
+Settings: POLYSERVE_MMS_ENGINE (onnxruntime|mxnet), POLYSERVE_MMS_PORT (8080),
+POLYSERVE_MMS_MANAGEMENT_PORT (8081), POLYSERVE_MMS_WORKERS, POLYSERVE_RUN (run folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from exporters.mar import ensure_archive
+from exporters.pipeline import ensure_exported
+from models import registry
+from services.mms import server
+from services.mms.engines import ENGINES
+from services.mms.settings import MODEL, MmsSettings
+from services.process import StartupError
+
+
+def _recorded(settings: MmsSettings) -> MmsSettings | None:
+    """The settings of the server the state file records, if one is."""
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return dataclasses.replace(
+        settings,
+        engine=state["engine"],
+        port=state["port"],
+        management_port=state["management_port"],
+    )
+
+
+def start(settings: MmsSettings) -> int:
+    running = _recorded(settings)
+    if running is not None and server.describe(running) is not None:
+        print(f"MMS is already running on {running.inference_url}", file=sys.stderr)
+        return 1
+    spec = registry.get(MODEL)
+    ensure_exported(spec, settings.files, ["onnx"])
+    ensure_archive(spec, settings.files, settings.engine)
+    process = server.start(settings)
+    try:
+        server.wait_ready(settings, process)
+    except StartupError as error:
+        server.stop(settings)
+        print(error, file=sys.stderr)
+        return 1
+    print(f"MMS ({settings.engine}) ready: inference {settings.inference_url}, "
+          f"management {settings.management_url}; logs in {settings.log_dir}")  # fmt: skip
+    return 0
+
+
+def stop(settings: MmsSettings) -> int:
+    print("MMS stopped" if server.stop(settings) else "MMS was not running")
+    return 0
+
+
+def status(settings: MmsSettings) -> int:
+    running = _recorded(settings)
+    description = server.describe(running) if running else None
+    if running is None or description is None:
+        print("MMS is not running")
+        return 3
+    print(json.dumps(description, indent=2))
+    return 0 if server.is_ready(running) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.mms",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=["start", "stop", "status"])
+    parser.add_argument("--engine", choices=ENGINES, help="default: $POLYSERVE_MMS_ENGINE")
+    args = parser.parse_args(argv)
+    settings = MmsSettings.from_env(args.engine)
+    return {"start": start, "stop": stop, "status": status}[args.command](settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

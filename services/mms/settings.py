@@ -1,0 +1,123 @@
+"""MMS settings: the committed config.properties plus what the environment overrides.
+
+Read once at start-up (a bad value stops the launcher with a clear message) and rendered into
+the run folder as the config.properties MMS reads: absolute paths filled in, ports applied.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.artifacts import ModelFiles
+from services.config import LOCALHOST, ConfigError, env_int, run_dir
+from services.mms.engines import ENGINES, ONNXRUNTIME
+from services.mms.plugin import plugin_dir
+
+TEMPLATE = Path(__file__).with_name("config.properties")
+ENGINE_VAR = "POLYSERVE_MMS_ENGINE"
+PORT_VAR = "POLYSERVE_MMS_PORT"
+MANAGEMENT_PORT_VAR = "POLYSERVE_MMS_MANAGEMENT_PORT"
+WORKERS_VAR = "POLYSERVE_MMS_WORKERS"
+MODEL = "fizzbuzz"
+MAX_PORT = 32766  # MMS refuses ports from 32767 on ("Invalid port number")
+
+
+def read_properties(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs if not key.startswith("#")}
+
+
+@dataclass(frozen=True)
+class MmsSettings:
+    engine: str
+    port: int
+    management_port: int
+    workers: int
+    folder: Path
+    """The run folder: rendered config, state file, logs, and MMS's temp files."""
+    store: Path | None = None
+    """The model store; default: this engine's store among the artifacts."""
+
+    def __post_init__(self) -> None:
+        # Workers run in the unpacked archive's folder: every path MMS sees must be absolute.
+        object.__setattr__(self, "folder", self.folder.resolve())
+        if self.store is not None:
+            object.__setattr__(self, "store", self.store.resolve())
+
+    @classmethod
+    def from_env(cls, engine: str | None = None) -> MmsSettings:
+        engine = engine or os.environ.get(ENGINE_VAR) or ONNXRUNTIME
+        if engine not in ENGINES:
+            raise ConfigError(f"{ENGINE_VAR}={engine!r}: expected one of {', '.join(ENGINES)}")
+        defaults = read_properties(TEMPLATE.read_text())
+        settings = cls(
+            engine=engine,
+            port=env_int(PORT_VAR, 8080, 1, MAX_PORT),
+            management_port=env_int(MANAGEMENT_PORT_VAR, 8081, 1, MAX_PORT),
+            workers=env_int(WORKERS_VAR, int(defaults["default_workers_per_model"]), 1, 16),
+            folder=run_dir("mms"),
+        )
+        if settings.port == settings.management_port:
+            raise ConfigError(f"{PORT_VAR} and {MANAGEMENT_PORT_VAR} must differ")
+        return settings
+
+    @property
+    def files(self) -> ModelFiles:
+        return ModelFiles.of(MODEL)
+
+    @property
+    def model_store(self) -> Path:
+        return self.store or self.files.engine_store(self.engine)
+
+    @property
+    def inference_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    @property
+    def management_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.management_port}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.folder / "config.properties"
+
+    @property
+    def state_file(self) -> Path:
+        return self.folder / "state.json"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.folder / "logs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """MMS's temp folder (java.io.tmpdir, TMPDIR): worker sockets, unpacked archives."""
+        return self.folder / "tmp"
+
+    def render_config(self) -> str:
+        """The committed config.properties with this run's ports and paths filled in."""
+        overrides = {
+            "inference_address": self.inference_url,
+            "management_address": self.management_url,
+            "model_store": str(self.model_store),
+            "load_models": f"{MODEL}={MODEL}.mar",
+            "default_workers_per_model": str(self.workers),
+            "plugins_path": str(plugin_dir()),
+        }
+        lines = []
+        for line in TEMPLATE.read_text().splitlines():
+            key = line.split("=", 1)[0].strip()
+            lines.append(f"{key}={overrides[key]}" if key in overrides else line)
+        return "\n".join(lines) + "\n"
+
+    def environment(self) -> dict[str, str]:
+        """What MMS and its workers run with: temp and log folders inside the run folder."""
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the archive suffices
+        tmp = str(self.tmp_dir)
+        # TEMP: MMS's launcher passes it on as java.io.tmpdir (and keeps its pid file there);
+        # TMPDIR/TMP: anything Python's tempfile makes in the launcher or the workers.
+        env.update(TEMP=tmp, TMPDIR=tmp, TMP=tmp)
+        env.update(LOG_LOCATION=str(self.log_dir), METRICS_LOCATION=str(self.log_dir))
+        return env

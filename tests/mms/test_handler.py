@@ -1,0 +1,89 @@
+"""The MMS handler in-process, through MMS's own Context: statuses, bodies, one engine call."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from mms.context import Context, RequestProcessor
+
+from models.fizzbuzz import codec
+from services.contract.handler import ModelHandler
+from services.contract.protocol import MAX_BODY_BYTES
+from services.mms.handler import BATCH_HEADER, BatchHandler
+
+
+class CountingPredictor:
+    """The arithmetic rule as logits (the class of N + 1), counting the engine calls."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls = 0
+        self.fail = fail
+
+    def __call__(self, bits: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("engine exploded")
+        numbers = (bits * (1 << np.arange(codec.BITS))).sum(axis=1).astype(int)
+        return np.eye(len(codec.LABELS), dtype=np.float32)[[codec.label_of(n + 1) for n in numbers]]
+
+
+Item = tuple[dict[str, object], dict[str, str]]  # what MMS hands over: fields, headers
+Answer = tuple[int, dict[str, object], dict[str, str]]
+
+
+def run(predictor: CountingPredictor, items: list[Item]) -> list[Answer]:
+    """Answer one batch; returns (status, body, headers) per request."""
+    context = Context("fizzbuzz", ".", None, len(items), None, "test")
+    context.request_processor = [RequestProcessor(headers) for _, headers in items]
+    bodies = BatchHandler(ModelHandler("fizzbuzz", predictor)).answer(
+        [item for item, _ in items], context
+    )
+    return [
+        (context.get_response_status(idx)[0], json.loads(body), context.get_response_headers(idx))
+        for idx, body in enumerate(bodies)
+    ]
+
+
+def post(body: bytes) -> Item:
+    return {"body": bytearray(body)}, {"Content-Length": str(len(body))}
+
+
+def test_a_mixed_batch_gets_one_engine_call_and_an_answer_each() -> None:
+    predictor = CountingPredictor()
+    answers = run(
+        predictor, [post(b'{"input.1": 14}'), post(b"nope"), post(b'{"input.1": [2, 4]}')]
+    )
+    assert predictor.calls == 1
+    assert [status for status, _, _ in answers] == [200, 400, 200]
+    assert answers[0][1] == {"next_number": "FizzBuzz"}
+    assert answers[1][1]["type"] == "InvalidInput"
+    assert answers[2][1] == {"next_number": ["Fizz", "Buzz"]}
+    assert all(h["X-Backend"] == "mms" and h[BATCH_HEADER] == "3" for _, _, h in answers)
+    assert all(h["content-type"] == "application/json" for _, _, h in answers)
+
+
+def test_an_engine_failure_is_a_contract_500_beside_the_400s() -> None:
+    answers = run(CountingPredictor(fail=True), [post(b'{"input.1": 1}'), post(b"[")])
+    assert [status for status, _, _ in answers] == [500, 400]
+    assert answers[0][1] == {
+        "code": 500,
+        "type": "InternalServerError",
+        "message": "inference failed: RuntimeError",
+    }
+
+
+@pytest.mark.parametrize(
+    ("item", "status", "error_type"),
+    [
+        (({"body": bytearray()}, {"content-length": "0"}), 405, "MethodNotAllowedException"),
+        (post(b" " * (MAX_BODY_BYTES + 1)), 413, "PayloadTooLarge"),
+        (({}, {"Content-Length": "15"}), 400, "InvalidInput"),  # MMS decoded a form body
+        (post(b""), 400, "InvalidInput"),
+    ],
+    ids=["no body framed (GET)", "too large", "form-encoded", "empty POST"],
+)
+def test_requests_the_front_end_lets_through(item: Item, status: int, error_type: str) -> None:
+    [(answered, body, _)] = run(CountingPredictor(), [item])
+    assert (answered, body["code"], body["type"]) == (status, status, error_type)

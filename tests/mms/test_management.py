@@ -1,0 +1,115 @@
+"""MMS's management API for real: list, describe, scale, register, unregister, refuse."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from services.mms.settings import MODEL, MmsSettings
+from tests.mms.management import (
+    archive_copy,
+    call,
+    describe,
+    eventually,
+    ready,
+    worker_processes,
+)
+
+
+def test_list_models_names_the_archive(mms: MmsSettings) -> None:
+    response = call(mms, "GET", "/models")
+    assert response.status_code == 200
+    assert {"modelName": MODEL, "modelUrl": f"{MODEL}.mar"} in response.json()["models"]
+
+
+def test_describe_shows_the_ready_workers(mms: MmsSettings) -> None:
+    model = describe(mms, MODEL)
+    assert model["modelName"] == MODEL
+    assert model["minWorkers"] == 1
+    assert [worker["status"] for worker in model["workers"]] == ["READY"]
+
+
+def test_scaling_up_and_down_starts_and_stops_worker_processes(mms: MmsSettings) -> None:
+    assert len(worker_processes(mms)) == 1
+    try:
+        response = call(mms, "PUT", f"/models/{MODEL}?min_worker=3&synchronous=true")
+        assert response.status_code == 200, response.text
+        assert ready(mms, MODEL) == 3
+        assert eventually(lambda: len(worker_processes(mms)) == 3)
+    finally:
+        response = call(mms, "PUT", f"/models/{MODEL}?min_worker=1&max_worker=1&synchronous=true")
+    assert response.status_code == 200, response.text
+    assert ready(mms, MODEL) == 1
+    assert eventually(lambda: len(worker_processes(mms)) == 1)
+
+
+def test_register_again_under_another_name_then_delete(mms: MmsSettings) -> None:
+    name = "fizzbuzz_again"
+    url = archive_copy(mms, name)
+    query = f"url={url}&model_name={name}&initial_workers=1&synchronous=true"
+    response = call(mms, "POST", f"/models?{query}")
+    assert response.status_code == 200, response.text
+    try:
+        assert ready(mms, name) == 1
+        answer = requests.post(f"{mms.inference_url}/predictions/{name}", data=b'{"input.1": 14}')
+        assert answer.json() == {"next_number": "FizzBuzz"}
+    finally:
+        deleted = call(mms, "DELETE", f"/models/{name}")
+    assert deleted.status_code == 200, deleted.text
+    assert call(mms, "GET", f"/models/{name}").status_code == 404
+    gone = requests.post(f"{mms.inference_url}/predictions/{name}", data=b'{"input.1": 14}')
+    assert gone.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/fizzbuzz.mar",  # refused: downloads go to a closed proxy port
+        "http://127.0.0.1:1/fizzbuzz.mar",
+        "file:///etc/passwd",
+        "/etc/passwd",  # resolved inside the model store, where it does not exist
+        "../fizzbuzz.mar",
+    ],
+)
+def test_registering_from_outside_the_model_store_is_refused(mms: MmsSettings, url: str) -> None:
+    response = call(mms, "POST", f"/models?url={url}&model_name=intruder&synchronous=true")
+    assert response.status_code in (400, 404), response.text
+    listed = [model["modelName"] for model in call(mms, "GET", "/models").json()["models"]]
+    assert "intruder" not in listed
+
+
+def _broken_copy(archive: Path, broken: Path) -> None:
+    """The same archive, but recording an engine that does not exist: loading must raise."""
+    with zipfile.ZipFile(archive) as good, zipfile.ZipFile(broken, "w") as bad:
+        for item in good.infolist():
+            data = good.read(item)
+            if item.filename == "polyserve.json":
+                data = json.dumps({**json.loads(data), "engine": "nonsense"}).encode()
+            bad.writestr(item, data)
+
+
+def test_a_model_that_fails_to_load_fails_its_worker_visibly(mms: MmsSettings) -> None:
+    broken = mms.model_store / "broken.mar"
+    _broken_copy(mms.model_store / f"{MODEL}.mar", broken)
+    ping = f"{mms.inference_url}/ping"
+    query = "url=broken.mar&model_name=broken&initial_workers=1&synchronous=false"
+    try:
+        response = call(mms, "POST", f"/models?{query}")
+        assert response.status_code in (200, 202), response.text
+        log = mms.log_dir / "server.log"
+        assert eventually(lambda: "unknown engine 'nonsense'" in log.read_text())
+        assert ready(mms, MODEL) == 1  # its neighbour is untouched
+        # MMS's management API still calls the restarting worker READY and its own /ping
+        # would say Healthy; the plugin's /ping looks at what the workers really loaded.
+        unhealthy = requests.get(ping, timeout=10)
+        assert unhealthy.status_code == 503
+        assert unhealthy.json() == {"status": "Unhealthy"}
+        assert unhealthy.headers["X-Backend"] == "mms"
+    finally:
+        call(mms, "DELETE", "/models/broken")
+        broken.unlink()
+    assert eventually(lambda: requests.get(ping, timeout=10).status_code == 200)
