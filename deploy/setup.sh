@@ -9,11 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+# The JDK, not just the JRE: MMS's /ping plugin (services/mms/plugin) is compiled at start.
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v curl >/dev/null || missing+=(curl)
+command -v wrk >/dev/null || missing+=(wrk)
+# MMS's front (services/mms/nginx.conf); /usr/sbin is not on a non-root user's PATH.
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 
 if ((${#missing[@]})); then

@@ -61,10 +61,7 @@ def is_stale(files: ModelFiles, engine: str) -> bool:
 
 
 def _stage(spec: ModelSpec, files: ModelFiles, engine: str, staging: Path) -> None:
-    for module in TRAVELLING_MODULES:
-        target = staging / module
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / module, target)
+    stage_modules(TRAVELLING_MODULES, staging)
     engine_file = model_file(files, engine)
     shutil.copy2(engine_file, staging / engine_file.name)
     info = {"model": spec.name, "engine": engine, "model_file": engine_file.name}
@@ -78,12 +75,20 @@ def _stage(spec: ModelSpec, files: ModelFiles, engine: str, staging: Path) -> No
     (staging / "signature.json").write_text(json.dumps(signature, indent=2) + "\n")
 
 
-def _run_model_archiver(name: str, staging: Path, export_dir: Path) -> Path:
+def stage_modules(modules: Iterable[str], staging: Path) -> None:
+    """Copy repository modules into the staging folder, keeping their package paths."""
+    for module in modules:
+        target = staging / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / module, target)
+
+
+def run_model_archiver(name: str, staging: Path, export_dir: Path, handler: str = HANDLER) -> Path:
     command = [
         sys.executable, "-m", "model_archiver.model_packaging",
         "--model-name", name,
         "--model-path", str(staging),
-        "--handler", HANDLER,
+        "--handler", handler,
         # "python", not "python3": MMS then starts workers with the interpreter it runs under
         # (the venv's); for "python3" it runs whatever `python3` is first on PATH.
         "--runtime", "python",
@@ -106,7 +111,7 @@ def build_archive(spec: ModelSpec, files: ModelFiles, engine: str) -> Path:
     try:
         _stage(spec, files, engine, work / "staging")
         (work / "out").mkdir()
-        built = _run_model_archiver(spec.name, work / "staging", work / "out")
+        built = run_model_archiver(spec.name, work / "staging", work / "out")
         check_archive(spec, files, built, HANDLER, engine, work / "unpacked")
         built.replace(target)
     finally:

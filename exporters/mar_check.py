@@ -43,19 +43,21 @@ def _expected_bodies(spec: ModelSpec, files: ModelFiles) -> list[bytes]:
     return [render(first), render(second)]
 
 
-def _dry_run(unpacked: Path, model: str, handler: str) -> list[dict[str, object]]:
+def dry_run(
+    unpacked: Path, model: str, handler: str, bodies: tuple[str, ...] = tuple(DRY_RUN_BODIES)
+) -> list[dict[str, object]]:
+    """The replies of the unpacked archive's handler to `bodies`, sent as one batch."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["MMS_DECODE_INPUT_REQUEST"] = "false"  # as decode_input_request=false sets it in MMS
-    command = [sys.executable, str(DRY_RUN), str(unpacked), model, handler, *DRY_RUN_BODIES]
+    command = [sys.executable, str(DRY_RUN), str(unpacked), model, handler, *bodies]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         raise ArchiveCheckError(f"dry run of the handler failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def check_archive(
-    spec: ModelSpec, files: ModelFiles, archive: Path, handler: str, engine: str, unpacked: Path
-) -> None:
+def unpack(archive: Path, handler: str, unpacked: Path) -> None:
+    """Unpack the archive; refuse it unless its manifest names `handler`."""
     try:
         with zipfile.ZipFile(archive) as zipped:
             zipped.extractall(unpacked)
@@ -65,11 +67,17 @@ def check_archive(
     named = manifest.get("model", {}).get("handler")
     if named != handler:
         raise ArchiveCheckError(f"the manifest names handler {named!r}, not {handler!r}")
+
+
+def check_archive(
+    spec: ModelSpec, files: ModelFiles, archive: Path, handler: str, engine: str, unpacked: Path
+) -> None:
+    unpack(archive, handler, unpacked)
     info = json.loads((unpacked / ARCHIVE_INFO).read_text())
     if info.get("engine") != engine:
         raise ArchiveCheckError(f"{ARCHIVE_INFO} records engine {info.get('engine')}, not {engine}")
 
-    replies = _dry_run(unpacked, spec.name, handler)
+    replies = dry_run(unpacked, spec.name, handler)
     statuses = [reply["status"] for reply in replies]
     if statuses != [200, 200, 400]:
         raise ArchiveCheckError(f"dry run answered statuses {statuses}, expected [200, 200, 400]")

@@ -2,18 +2,24 @@
 
 Each is the backend's own server stack with the model taken out, under the same settings:
 - flask: a no-op view (services/flask/noop.py) under the same gunicorn configuration;
+- mms: a no-op handler archive (services/mms/noop.py, exporters/mar_noop.py) served by the
+  same MMS configuration and nginx front, on ports of its own below MMS's limit;
 - redisai: a raw ASGI app (services/redisai/gateway/noop.py) under the same uvicorn settings.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
+from exporters.mar_noop import NOOP, ensure_noop_archive
 from services.config import LOCALHOST, run_dir
-from services.process import serving
+from services.mms import server as mms_server
+from services.mms.settings import MAX_PORT, MmsSettings
+from services.process import free_port_below, serving
 
 
 def _free_port() -> int:
@@ -31,8 +37,30 @@ def _noop(module: str, name: str) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def _mms_noop() -> Iterator[str]:
+    """The backend's own MMS settings (workers, config, front) serving the no-op archive."""
+    live = MmsSettings.from_env()
+    settings = dataclasses.replace(
+        live,
+        engine=NOOP,
+        port=free_port_below(MAX_PORT),
+        management_port=free_port_below(MAX_PORT),
+        folder=run_dir("ceilings") / "mms-noop",
+        store=ensure_noop_archive(live.files).parent,
+        host=LOCALHOST,
+    )
+    started = mms_server.start(settings)
+    try:
+        mms_server.wait_ready(settings, started)
+        yield settings.inference_url
+    finally:
+        mms_server.stop(settings)
+
+
 CEILINGS: dict[str, tuple[str, Callable[[], AbstractContextManager[str]]]] = {
     "flask": ("no-op Flask view, same gunicorn", lambda: _noop("services.flask", "flask-noop")),
+    "mms": ("no-op handler archive, same MMS and nginx", _mms_noop),
     "redisai": (
         "raw ASGI app, same uvicorn",
         lambda: _noop("services.redisai.gateway", "asgi-noop"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -41,6 +43,19 @@ def spawn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def free_port_below(limit: int) -> int:
+    """A free loopback port under `limit` (MMS takes none from 32767 on), outside the kernel's
+    ephemeral range that port 0 would draw from."""
+    for port in random.sample(range(20000, limit), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {limit}")
 
 
 def log_tail(log_file: Path, lines: int = 30) -> str:

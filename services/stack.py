@@ -7,7 +7,6 @@ backend records the processes it started.
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -58,13 +57,17 @@ def _from_pidfiles(*paths: Path) -> Callable[[], list[psutil.Process]]:
     return lambda: [p for p in map(pidfile_process, paths) if p is not None]
 
 
-def _mms_leader(settings: MmsSettings) -> Callable[[], list[psutil.Process]]:
+def _mms_leaders(settings: MmsSettings) -> Callable[[], list[psutil.Process]]:
+    """MMS's JVM launcher and its nginx front, as the state file records them."""
+
     def leaders() -> list[psutil.Process]:
-        try:
-            state = json.loads(settings.state_file.read_text())
-            return [psutil.Process(int(state["pid"]))]
-        except (FileNotFoundError, ValueError, KeyError, psutil.Error):
-            return []
+        found = []
+        for pid in mms_server.recorded_pids(settings):
+            try:
+                found.append(psutil.Process(pid))
+            except psutil.Error:
+                continue
+        return found
 
     return leaders
 
@@ -81,7 +84,7 @@ def backends() -> dict[str, Backend]:
         "mms": Backend(
             "mms", mms.inference_url, mms.management_url,
             {"mms inference": mms.port, "mms management": mms.management_port}, "services.mms",
-            _mms_leader(mms), mms.log_dir,
+            _mms_leaders(mms), mms.log_dir,
             lambda: f"workers READY {mms_server.ready_workers(mms)}/{mms.workers}",
         ),
         "redisai": Backend(

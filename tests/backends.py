@@ -6,7 +6,6 @@ and stopping every process it started on exit.
 
 from __future__ import annotations
 
-import random
 import socket
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from models import registry
 from services.mms import server as mms
 from services.mms.engines import MXNET, ONNXRUNTIME
 from services.mms.settings import MAX_PORT, MODEL, MmsSettings
-from services.process import http_ok, spawn, stop_group, wait_until
+from services.process import free_port_below, http_ok, spawn, stop_group, wait_until
 
 
 def free_port() -> int:
@@ -49,20 +48,11 @@ def flask_backend(run_dir: Path, workers: int = 2) -> Iterator[str]:
         stop_group(process.pid)
 
 
-def free_port_below(limit: int) -> int:
-    """A free port under `limit`, outside the kernel's ephemeral range that free_port uses."""
-    for port in random.sample(range(20000, limit), 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port below {limit}")
-
-
 def mms_settings(run_dir: Path, engine: str, store: Path | None = None) -> MmsSettings:
-    """MMS on free ports with everything it writes (logs, sockets, temp) under run_dir."""
+    """MMS on free ports with everything it writes (logs, sockets, temp) under run_dir.
+
+    The front's port could be any; MMS's own management port must be below MAX_PORT.
+    """
     return MmsSettings(
         engine=engine,
         port=free_port_below(MAX_PORT),
@@ -75,14 +65,14 @@ def mms_settings(run_dir: Path, engine: str, store: Path | None = None) -> MmsSe
 
 @contextmanager
 def mms_server(settings: MmsSettings) -> Iterator[MmsSettings]:
-    """A running MMS whose model's workers are READY; stopped with all its workers on exit."""
+    """A running MMS behind its nginx front, its model's workers READY; all stopped on exit."""
     ensure_archive(registry.get(MODEL), settings.files, settings.engine)
-    process = mms.start(settings)
+    started = mms.start(settings)
     try:
-        mms.wait_ready(settings, process)
+        mms.wait_ready(settings, started)
         yield settings
     finally:
-        mms.stop(settings, process.pid)
+        mms.stop(settings)
 
 
 @contextmanager

@@ -1,12 +1,15 @@
 """Run the MMS backend: `python -m services.mms start|stop|status [--engine E]`.
 
-start  builds the archive if it is missing or stale, starts MMS in the background and waits
-       until the model's workers are READY (per the management API, not /ping).
-stop   stops every process start started (JVM and Python workers) and removes MMS's temp files.
+start  builds the archive if it is missing or stale, starts MMS and its nginx front in the
+       background and waits until the model's workers are READY (per the management API)
+       and /ping, through the front, says Healthy.
+stop   stops every process start started (nginx, the JVM, the Python workers) and removes
+       their temp files and sockets.
 status prints the model's workers as the management API describes them.
 
-Settings: POLYSERVE_MMS_ENGINE (onnxruntime|mxnet), POLYSERVE_MMS_PORT (8080),
-POLYSERVE_MMS_MANAGEMENT_PORT (8081), POLYSERVE_MMS_WORKERS, POLYSERVE_RUN (run folder).
+Settings: POLYSERVE_MMS_ENGINE (onnxruntime|mxnet), POLYSERVE_MMS_PORT (8080, the front),
+POLYSERVE_BIND_HOST (127.0.0.1), POLYSERVE_MMS_MANAGEMENT_PORT (8081, always 127.0.0.1),
+POLYSERVE_MMS_WORKERS, POLYSERVE_RUN (run folder).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from exporters.pipeline import ensure_exported
 from models import registry
 from services.mms import server
 from services.mms.engines import ENGINES
+from services.mms.front import FrontError
 from services.mms.settings import MODEL, MmsSettings
 from services.process import StartupError
 
@@ -47,10 +51,10 @@ def start(settings: MmsSettings) -> int:
     spec = registry.get(MODEL)
     ensure_exported(spec, settings.files, ["onnx"])
     ensure_archive(spec, settings.files, settings.engine)
-    process = server.start(settings)
     try:
-        server.wait_ready(settings, process)
-    except StartupError as error:
+        started = server.start(settings)
+        server.wait_ready(settings, started)
+    except (StartupError, FrontError) as error:
         server.stop(settings)
         print(error, file=sys.stderr)
         return 1

@@ -96,12 +96,13 @@ def request_headers(context: Any, idx: int) -> dict[str, str]:
 
 def request_body(item: dict[str, Any], headers: dict[str, str]) -> bytes:
     """The raw body of one request as MMS hands it over, or the contract error it deserves."""
+    # Through the nginx front (services/mms/nginx.conf) only POSTs arrive, each with a framed
+    # body sent as application/json. The two checks below are for MMS reached directly.
     if "body" not in item:
         # MMS parses form-encoded bodies itself; a JSON body sent that way is lost on the way.
         raise InvalidInput(
-            "a form-encoded body (Content-Type application/x-www-form-urlencoded or "
-            "multipart/form-data) cannot be read by this backend; send the JSON body "
-            "with another Content-Type, e.g. application/json"
+            "MMS decoded this form-encoded body itself and the JSON in it was lost (MMS "
+            "reached without its nginx front); send it as Content-Type: application/json"
         )
     body = item["body"]
     data = body.encode() if isinstance(body, str) else bytes(body)

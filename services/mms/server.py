@@ -1,7 +1,9 @@
-"""Start, watch and stop one MMS server (JVM front end plus its Python workers).
+"""Start, watch and stop one MMS server (JVM front end, Python workers) and its nginx front.
 
-The server runs in its own session, so stopping its process group takes the JVM and every
-worker with it. Readiness needs two answers, since neither of MMS's own can be trusted alone:
+MMS and nginx each run in their own session, so stopping the two process groups takes the
+JVM, every worker and every nginx process with them; the state file records both leaders.
+nginx answers the contract's port and proxies to MMS's unix socket (services/mms/front.py).
+Readiness needs two answers, since neither of MMS's own can be trusted alone:
 the management API must list the configured number of workers as READY (its READY only
 means the worker's thread is alive, even while the model fails to load and the worker is
 restarted over and over), and the /ping of our plugin must say Healthy (it reports a model
@@ -16,8 +18,10 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
+from services.mms import front
 from services.mms.plugin import ensure_plugin
 from services.mms.settings import MODEL, MmsSettings
 from services.process import StartupError, http_ok, log_tail, spawn, stop_group, wait_until
@@ -36,24 +40,56 @@ def command(settings: MmsSettings) -> list[str]:
     ]  # fmt: skip
 
 
+def front_command(settings: MmsSettings) -> list[str]:
+    return front.command(settings.nginx_config, settings.tmp_dir / "nginx")
+
+
+@dataclass(frozen=True)
+class Started:
+    """The two process group leaders one start made."""
+
+    mms: subprocess.Popen
+    front: subprocess.Popen
+    log_offset: int = 0
+    """Where this start's output begins in server.log, which every start appends to."""
+
+
 def prepare(settings: MmsSettings) -> None:
     if not (settings.model_store / f"{MODEL}.mar").exists():
         raise FileNotFoundError(f"no archive in {settings.model_store}: run exporters mar first")
     ensure_plugin()
+    front.nginx_binary()  # missing nginx stops the start before anything runs
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)  # sockets of a server killed earlier
-    settings.tmp_dir.mkdir(parents=True)
+    (settings.tmp_dir / "nginx").mkdir(parents=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     settings.config_file.write_text(settings.render_config())
+    settings.nginx_config.write_text(settings.render_nginx_config())
 
 
-def start(settings: MmsSettings) -> subprocess.Popen:
-    """Start MMS in the background and record it in the state file; does not wait."""
+def start(settings: MmsSettings) -> Started:
+    """Start MMS and its front in the background, recorded in the state file; does not wait."""
     prepare(settings)
-    process = spawn(command(settings), settings.log_dir / "server.log", settings.environment())
-    state = {"pid": process.pid, "engine": settings.engine, "port": settings.port,
-             "management_port": settings.management_port}  # fmt: skip
+    log = settings.log_dir / "server.log"
+    offset = log.stat().st_size if log.exists() else 0
+    mms = spawn(command(settings), log, settings.environment())
+    try:
+        nginx = spawn(front_command(settings), settings.log_dir / "nginx.log")
+    except OSError:
+        stop_group(mms.pid)
+        raise
+    state = {"pid": mms.pid, "front_pid": nginx.pid, "engine": settings.engine,
+             "port": settings.port, "management_port": settings.management_port}  # fmt: skip
     settings.state_file.write_text(json.dumps(state) + "\n")
-    return process
+    return Started(mms, nginx, offset)
+
+
+def recorded_pids(settings: MmsSettings) -> list[int]:
+    """The group leaders the state file records: the front first, then MMS."""
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    return [int(state[key]) for key in ("front_pid", "pid") if key in state]
 
 
 def management(settings: MmsSettings, method: str, path: str, timeout: float = 30) -> Any:
@@ -81,42 +117,48 @@ def is_ready(settings: MmsSettings) -> bool:
     return ready_workers(settings) >= settings.workers and http_ok(f"{settings.inference_url}/ping")
 
 
-def load_failed(settings: MmsSettings) -> bool:
-    """Whether a worker failed to load the model (MMS then retries it forever)."""
+def load_failed(settings: MmsSettings, log_offset: int = 0) -> bool:
+    """Whether a worker failed to load the model (MMS then retries it forever).
+
+    Looks at server.log from `log_offset` on: a failure of an earlier start does not count.
+    """
     try:
-        return LOAD_FAILED in (settings.log_dir / "server.log").read_text(errors="replace")
+        with open(settings.log_dir / "server.log", "rb") as log:
+            log.seek(log_offset)
+            return LOAD_FAILED.encode() in log.read()
     except FileNotFoundError:
         return False
 
 
-def _ready_or_failed(settings: MmsSettings) -> bool:
-    if load_failed(settings):
+def _ready_or_failed(settings: MmsSettings, started: Started | None) -> bool:
+    if started is not None and started.front.poll() is not None:
+        log = settings.log_dir / "nginx.log"
+        code = started.front.returncode
+        raise StartupError(f"the nginx front exited with {code}; see {log}:\n{log_tail(log)}")
+    if load_failed(settings, started.log_offset if started else 0):
         log = settings.log_dir / "server.log"
         raise StartupError(f"a worker failed to load the model; see {log}:\n{log_tail(log)}")
     return is_ready(settings)
 
 
-def wait_ready(settings: MmsSettings, process: subprocess.Popen | None = None) -> None:
+def wait_ready(settings: MmsSettings, started: Started | None = None) -> None:
     wait_until(
-        lambda: _ready_or_failed(settings),
+        lambda: _ready_or_failed(settings, started),
         START_TIMEOUT,
         f"MMS ({settings.engine}) workers",
         settings.log_dir / "server.log",
-        process,
+        started.mms if started else None,
     )
 
 
-def stop(settings: MmsSettings, pid: int | None = None) -> bool:
-    """Stop the server `pid` leads (default: the state file's) and clean its temp files.
+def stop(settings: MmsSettings) -> bool:
+    """Stop the front and the server the state file records and clean their temp files.
 
     False when there was none to stop.
     """
-    if pid is None:
-        try:
-            pid = int(json.loads(settings.state_file.read_text())["pid"])
-        except (FileNotFoundError, ValueError, KeyError):
-            return False
-    stop_group(pid)
+    pids = recorded_pids(settings)
+    for pid in pids:  # the front first: no request reaches a server that is going away
+        stop_group(pid)
     settings.state_file.unlink(missing_ok=True)
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)
-    return True
+    return bool(pids)

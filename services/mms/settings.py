@@ -1,7 +1,9 @@
 """MMS settings: the committed config.properties plus what the environment overrides.
 
 Read once at start-up (a bad value stops the launcher with a clear message) and rendered into
-the run folder as the config.properties MMS reads: absolute paths filled in, ports applied.
+the run folder as the config.properties MMS reads (absolute paths filled in, ports applied)
+and the nginx.conf of its front (services/mms/front.py): nginx listens on the contract port,
+MMS's inference API on a unix socket in the run folder.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.artifacts import ModelFiles
-from services.config import LOCALHOST, ConfigError, env_int, run_dir
+from services.config import LOCALHOST, ConfigError, bind_host, env_int, env_port, run_dir
+from services.mms import front
 from services.mms.engines import ENGINES, ONNXRUNTIME
 from services.mms.plugin import plugin_dir
 
@@ -22,6 +25,7 @@ MANAGEMENT_PORT_VAR = "POLYSERVE_MMS_MANAGEMENT_PORT"
 WORKERS_VAR = "POLYSERVE_MMS_WORKERS"
 MODEL = "fizzbuzz"
 MAX_PORT = 32766  # MMS refuses ports from 32767 on ("Invalid port number")
+MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 
 
 def read_properties(text: str) -> dict[str, str]:
@@ -33,18 +37,24 @@ def read_properties(text: str) -> dict[str, str]:
 class MmsSettings:
     engine: str
     port: int
+    """The contract's port, where the nginx front listens."""
     management_port: int
+    """MMS's own management API, always on 127.0.0.1."""
     workers: int
     folder: Path
-    """The run folder: rendered config, state file, logs, and MMS's temp files."""
+    """The run folder: rendered configs, state file, logs, MMS's socket and temp files."""
     store: Path | None = None
     """The model store; default: this engine's store among the artifacts."""
+    host: str = LOCALHOST
+    """Where the front listens (POLYSERVE_BIND_HOST)."""
 
     def __post_init__(self) -> None:
         # Workers run in the unpacked archive's folder: every path MMS sees must be absolute.
         object.__setattr__(self, "folder", self.folder.resolve())
         if self.store is not None:
             object.__setattr__(self, "store", self.store.resolve())
+        if len(str(self.socket).encode()) > MAX_SOCKET_PATH:
+            raise ConfigError(f"the run folder {self.folder} is too deep for MMS's unix socket")
 
     @classmethod
     def from_env(cls, engine: str | None = None) -> MmsSettings:
@@ -54,10 +64,11 @@ class MmsSettings:
         defaults = read_properties(TEMPLATE.read_text())
         settings = cls(
             engine=engine,
-            port=env_int(PORT_VAR, 8080, 1, MAX_PORT),
+            port=env_port(PORT_VAR, 8080),
             management_port=env_int(MANAGEMENT_PORT_VAR, 8081, 1, MAX_PORT),
             workers=env_int(WORKERS_VAR, int(defaults["default_workers_per_model"]), 1, 16),
             folder=run_dir("mms"),
+            host=bind_host(),
         )
         if settings.port == settings.management_port:
             raise ConfigError(f"{PORT_VAR} and {MANAGEMENT_PORT_VAR} must differ")
@@ -93,13 +104,35 @@ class MmsSettings:
 
     @property
     def tmp_dir(self) -> Path:
-        """MMS's temp folder (java.io.tmpdir, TMPDIR): worker sockets, unpacked archives."""
+        """MMS's temp folder (java.io.tmpdir, TMPDIR): worker sockets, unpacked archives.
+
+        Also the inference socket and nginx's pid and temp files: removed at start and stop.
+        """
         return self.folder / "tmp"
+
+    @property
+    def socket(self) -> Path:
+        """MMS's inference API, reached only through the nginx front."""
+        return self.tmp_dir / "inference.sock"
+
+    @property
+    def nginx_config(self) -> Path:
+        return self.folder / "nginx.conf"
+
+    def render_nginx_config(self) -> str:
+        return front.render_config(
+            host=self.host,
+            port=self.port,
+            socket=self.socket,
+            temp_dir=self.tmp_dir / "nginx",
+            pid_file=self.tmp_dir / "nginx.pid",
+            access_log=self.log_dir / "nginx-access.log",
+        )
 
     def render_config(self) -> str:
         """The committed config.properties with this run's ports and paths filled in."""
         overrides = {
-            "inference_address": self.inference_url,
+            "inference_address": f"unix:{self.socket}",
             "management_address": self.management_url,
             "model_store": str(self.model_store),
             "load_models": f"{MODEL}={MODEL}.mar",

@@ -23,25 +23,10 @@ BACKENDS: dict[str, Launcher] = {
 
 # Where a backend's front end, which we do not control, cannot answer as the contract says.
 # Each entry is a strict xfail: the suite stays unchanged, and a difference that goes away
-# fails the run until it is removed here. Keys: test name with the backend id left out.
-MMS_DIFFERENCES = {
-    "test_wrong_method_on_predictions_is_a_405[PUT]": (
-        "MMS hands every method of /predictions/{model} to the handler and not the method; "
-        "a PUT with Content-Length: 0 looks exactly like an empty POST (400)"
-    ),
-    "test_wrong_method_on_predictions_is_a_405[DELETE]": (
-        "as for PUT: a DELETE with Content-Length: 0 looks exactly like an empty POST (400)"
-    ),
-    "test_body_is_json_whatever_the_content_type[application/x-www-form-urlencoded]": (
-        "MMS decodes form-encoded bodies itself and a JSON body sent that way never reaches "
-        "the handler (400 with a message saying so)"
-    ),
-    "test_unknown_model_is_a_404[]": (
-        "MMS answers an unknown model itself: same status and error fields, but no X-Backend "
-        "header and its own pretty-printed JSON"
-    ),
-}
-KNOWN_DIFFERENCES = {"mms-onnxruntime": MMS_DIFFERENCES, "mms-mxnet": MMS_DIFFERENCES}
+# fails the run until it is removed here. Keys: backend id, then the test name with the
+# backend id left out. Empty: MMS's own front end differed in four places, and now sits
+# behind nginx (services/mms/nginx.conf), which answers those as the contract says.
+KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

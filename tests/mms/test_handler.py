@@ -84,6 +84,9 @@ def test_an_engine_failure_is_a_contract_500_beside_the_400s() -> None:
     ],
     ids=["no body framed (GET)", "too large", "form-encoded", "empty POST"],
 )
-def test_requests_the_front_end_lets_through(item: Item, status: int, error_type: str) -> None:
+def test_requests_mms_lets_through_without_its_front(
+    item: Item, status: int, error_type: str
+) -> None:
+    """The nginx front sends only framed JSON POSTs; MMS reached directly sends these too."""
     [(answered, body, _)] = run(CountingPredictor(), [item])
     assert (answered, body["code"], body["type"]) == (status, status, error_type)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
     state_file = tmp_path / "mms" / "state.json"
     try:
         assert started.returncode == 0, started.stdout + started.stderr
-        # Ready means answering at once, without polling.
+        # Ready means answering at once, without polling; through the front on `port`.
         answer = requests.post(
             f"http://127.0.0.1:{port}/predictions/fizzbuzz", data=b'{"input.1": 14}'
         )
@@ -49,16 +50,19 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
         status = launcher("status", env)
         assert status.returncode == 0
         assert json.loads(status.stdout)["workers"][0]["status"] == "READY"
-        group = json.loads(state_file.read_text())["pid"]
+        state = json.loads(state_file.read_text())
+        group, front = state["pid"], state["front_pid"]
         members = [p for p in psutil.process_iter() if _group_of(p) == group]
         assert len(members) >= 4  # MMS's start script, the JVM, the model's server, a worker
+        nginx = [p for p in psutil.process_iter() if _group_of(p) == front]
+        assert len(nginx) == 2  # the nginx master and its one worker
     finally:
         stopped = launcher("stop", env)
     assert stopped.returncode == 0
     assert "stopped" in stopped.stdout
-    assert not any(_group_of(p) == group for p in psutil.process_iter())
+    assert not any(_group_of(p) in (group, front) for p in psutil.process_iter())
     assert not state_file.exists()
-    assert not (tmp_path / "mms" / "tmp").exists()  # sockets and unpacked archives are gone
+    assert not (tmp_path / "mms" / "tmp").exists()  # sockets, archives, nginx's files: gone
     assert launcher("status", env).returncode == 3
 
 
@@ -67,3 +71,31 @@ def _group_of(process: psutil.Process) -> int | None:
         return os.getpgid(process.pid)
     except (ProcessLookupError, psutil.Error):
         return None
+
+
+def test_a_front_port_taken_fails_the_start_and_leaves_nothing(
+    fizzbuzz_files: ModelFiles, tmp_path: Path
+) -> None:
+    port, management_port = free_port_below(MAX_PORT), free_port_below(MAX_PORT)
+    env = {
+        "POLYSERVE_RUN": str(tmp_path),
+        PORT_VAR: str(port),
+        MANAGEMENT_PORT_VAR: str(management_port),
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        started = launcher("start", env)
+    assert started.returncode == 1
+    assert "nginx front exited" in started.stderr
+    assert "Address already in use" in started.stderr
+    assert not (tmp_path / "mms" / "state.json").exists()
+    assert not (tmp_path / "mms" / "tmp").exists()
+    assert not any(str(tmp_path) in " ".join(_cmdline(p)) for p in psutil.process_iter())
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []

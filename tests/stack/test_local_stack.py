@@ -119,7 +119,8 @@ def test_down_stops_everything_up_started(stack: dict) -> None:
     run: Path = stack["run"]
     recorded = [run / "flask" / "gunicorn.pid", run / "redisai" / "redis.pid"]
     pids = [json.loads(path.read_text())["pid"] for path in recorded]
-    pids.append(json.loads((run / "mms" / "state.json").read_text())["pid"])
+    mms = json.loads((run / "mms" / "state.json").read_text())
+    pids += [mms["pid"], mms["front_pid"]]  # MMS and its nginx front
     family = [p for pid in pids for p in [psutil.Process(pid), *psutil.Process(pid).children(True)]]
     assert len(family) >= 6
     assert services("down", stack["env"]).returncode == 0
