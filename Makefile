@@ -33,8 +33,9 @@ compare:                ## Locust against each running backend (python -m loadte
 lint: setup
 	.venv/bin/ruff check .
 
-test: lint              ## the whole test suite
+test: lint              ## the whole test suite, then the RedisAI module's under ASan + UBSan
 	$(PYTHON) -m pytest --basetemp=run/pytest
+	$(MAKE) --no-print-directory -j2 -C services/redisai/module test-asan
 
 clean:                  ## generated files (keeps .venv)
 	rm -rf artifacts run results

@@ -47,6 +47,6 @@ if [[ $(cat "$stamp" 2>/dev/null) != "$wanted" ]]; then
 fi
 
 if [[ -f services/redisai/module/Makefile ]]; then
-  make --no-print-directory -s -C services/redisai/module PYTHON="$PWD/.venv/bin/python"
+  make --no-print-directory -s -j2 -C services/redisai/module PYTHON="$PWD/.venv/bin/python"
 fi
 echo "setup: ready"

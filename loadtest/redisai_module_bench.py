@@ -11,7 +11,9 @@ Linear(100,4), one 1x10 FLOAT input per request):
 4. the same with the model stored with BATCHSIZE N (auto-batching).
 
 It starts its own redis-server with the module on a free port, in a directory under run/, and
-stops it at the end. It prints a table of throughput and latency percentiles.
+stops it at the end. It prints a table of throughput and latency percentiles. The module runs
+with INTRA_OP_PARALLELISM 1 unless --intra-op says otherwise: torch's default OpenMP team
+spin-waits, which on a small machine takes the CPU that Redis and the clients need.
 """
 
 from __future__ import annotations
@@ -63,13 +65,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(workdir: Path, module: Path, port: int, threads: int) -> subprocess.Popen:
+def start_server(workdir: Path, module: Path, port: int, threads: int,
+                 module_args: list[str] | None = None) -> subprocess.Popen:
     import redis
 
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
          "--save", "", "--logfile", str(workdir / "redis.log"),
-         "--loadmodule", str(module), "THREADS_PER_QUEUE", str(threads)],
+         "--loadmodule", str(module), "THREADS_PER_QUEUE", str(threads),
+         *(module_args or [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     client = redis.Redis(port=port)
     for _ in range(600):
@@ -143,6 +147,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="requests per scenario")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads-per-queue", type=int, default=1)
+    parser.add_argument("--intra-op", type=int, default=1,
+                        help="INTRA_OP_PARALLELISM (0: torch default; on a 2-core machine the "
+                             "spinning OpenMP team starves Redis and the clients)")
     parser.add_argument("--module", type=Path, default=MODULE)
     args = parser.parse_args()
     if not args.module.exists():
@@ -153,7 +160,8 @@ def main() -> None:
     (REPO / "run").mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="redisai-bench-", dir=REPO / "run"))
     port = free_port()
-    server = start_server(workdir, args.module, port, args.threads_per_queue)
+    module_args = ["INTRA_OP_PARALLELISM", str(args.intra_op)] if args.intra_op > 0 else []
+    server = start_server(workdir, args.module, port, args.threads_per_queue, module_args)
     try:
         _, blob = fizzbuzz_blob()
         r = redis.Redis(port=port)

@@ -1,0 +1,1 @@
+"""Tests of the RedisAI-protocol Redis module (services/redisai/module)."""
