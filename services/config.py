@@ -7,6 +7,7 @@ environment variable named beside it, and a bad value stops the service with a c
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from models.artifacts import REPO_ROOT
@@ -46,6 +47,23 @@ def run_dir(service: str) -> Path:
     path = Path(os.environ.get("POLYSERVE_RUN", REPO_ROOT / "run")) / service
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Where one service keeps the pid file and the log of each process it starts."""
+
+    service: str
+
+    @property
+    def folder(self) -> Path:
+        return run_dir(self.service)
+
+    def pid(self, process: str) -> Path:
+        return self.folder / f"{process}.pid"
+
+    def log(self, process: str) -> Path:
+        return self.folder / f"{process}.log"
 
 
 FLASK_PORT_VAR = "POLYSERVE_FLASK_PORT"

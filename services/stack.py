@@ -16,7 +16,14 @@ from pathlib import Path
 
 import psutil
 
-from services.config import LOCALHOST, backend_urls, flask_port, gateway_port, redis_port, run_dir
+from services.config import (
+    LOCALHOST,
+    RunFiles,
+    backend_urls,
+    flask_port,
+    gateway_port,
+    redis_port,
+)
 from services.mms import server as mms_server
 from services.mms.settings import MmsSettings
 from services.process import http_ok, pidfile_process
@@ -75,11 +82,11 @@ def _mms_leaders(settings: MmsSettings) -> Callable[[], list[psutil.Process]]:
 def backends() -> dict[str, Backend]:
     urls = backend_urls()
     mms = MmsSettings.from_env()
-    flask_run, redis_run = run_dir("flask"), run_dir("redisai")
+    flask_run, redis_run = RunFiles("flask"), RunFiles("redisai")
     return {
         "flask": Backend(
             "flask", urls["flask"], None, {"flask": flask_port()}, "services.flask.server",
-            _from_pidfiles(flask_run / "gunicorn.pid"), flask_run / "gunicorn.log",
+            _from_pidfiles(flask_run.pid("gunicorn")), flask_run.log("gunicorn"),
         ),
         "mms": Backend(
             "mms", mms.inference_url, mms.management_url,
@@ -90,8 +97,8 @@ def backends() -> dict[str, Backend]:
         "redisai": Backend(
             "redisai", urls["redisai"], f"redis://{LOCALHOST}:{redis_port()}",
             {"redis": redis_port(), "gateway": gateway_port()}, "services.redisai",
-            _from_pidfiles(redis_run / "redis.pid", redis_run / "gateway.pid"),
-            redis_run / "gateway.log",
+            _from_pidfiles(redis_run.pid("redis"), redis_run.pid("gateway")),
+            redis_run.log("gateway"),
         ),
     }  # fmt: skip
 

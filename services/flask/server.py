@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psutil
 
-from services.config import LOCALHOST, flask_port, run_dir
+from services.config import LOCALHOST, RunFiles, flask_port
 from services.process import (
     http_ok,
     pidfile_process,
@@ -17,13 +17,16 @@ from services.process import (
     write_pidfile,
 )
 
+RUN = RunFiles("flask")
+PROCESS = "gunicorn"
+
 
 def pid_file() -> Path:
-    return run_dir("flask") / "gunicorn.pid"
+    return RUN.pid(PROCESS)
 
 
 def log_file() -> Path:
-    return run_dir("flask") / "gunicorn.log"
+    return RUN.log(PROCESS)
 
 
 def url() -> str:

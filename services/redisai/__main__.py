@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from exporters.pipeline import ensure_exported
@@ -24,9 +23,9 @@ from services.config import (
     GATEWAY_PORT_VAR,
     LOCALHOST,
     REDIS_URL_VAR,
+    RunFiles,
     gateway_port,
     redis_port,
-    run_dir,
 )
 from services.process import (
     http_ok,
@@ -41,26 +40,15 @@ from services.redisai.server import RedisSettings, start_redis
 SERVICE = "redisai"
 
 
-@dataclass(frozen=True)
-class RunFiles:
-    folder: Path
-
-    def pid(self, process: str) -> Path:
-        return self.folder / f"{process}.pid"
-
-    def log(self, process: str) -> Path:
-        return self.folder / f"{process}.log"
-
-    @property
-    def data(self) -> Path:
-        return self.folder / "data"
+def data_dir(run: RunFiles) -> Path:
+    return run.folder / "data"
 
 
 def start(batching: Batching) -> None:
-    run = RunFiles(run_dir(SERVICE))
+    run = RunFiles(SERVICE)
     files = ModelFiles.of("fizzbuzz")
     ensure_exported(registry.get("fizzbuzz"), files, ["torchscript"])
-    settings = RedisSettings.from_environment(redis_port(), run.data)
+    settings = RedisSettings.from_environment(redis_port(), data_dir(run))
     if pidfile_process(run.pid("redis")) is None:
         write_pidfile(run.pid("redis"), start_redis(settings, run.log("redis")))
     with settings.client(timeout_s=30) as client:
@@ -76,14 +64,14 @@ def start(batching: Batching) -> None:
 
 
 def stop() -> None:
-    run = RunFiles(run_dir(SERVICE))
+    run = RunFiles(SERVICE)
     for name in ("gateway", "redis"):
         stopped = stop_pidfile(run.pid(name))
         print(f"redisai: {name} {'stopped' if stopped else 'was not running'}")
 
 
 def status() -> int:
-    run = RunFiles(run_dir(SERVICE))
+    run = RunFiles(SERVICE)
     running = {name: pidfile_process(run.pid(name)) for name in ("redis", "gateway")}
     healthy = http_ok(f"http://{LOCALHOST}:{gateway_port()}/ping")
     for name, process in running.items():
