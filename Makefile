@@ -34,6 +34,7 @@ lint: setup
 	.venv/bin/ruff check .
 
 test: lint              ## the whole test suite, then the RedisAI module's under ASan + UBSan
+	@mkdir -p run
 	$(PYTHON) -m pytest --basetemp=run/pytest
 	$(MAKE) --no-print-directory -j2 -C services/redisai/module test-asan
 
