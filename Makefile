@@ -1,7 +1,7 @@
 # Thin aliases; the scripts and modules they call do the work.
 PYTHON := .venv/bin/python
 
-.PHONY: demo setup train export flask up status down compare test lint clean
+.PHONY: demo setup train export flask up status down compare test compose-test lint clean
 
 demo:                   ## the main job: set up, bring the stack up, compare, stop it
 	@bash deploy/demo.sh
@@ -35,8 +35,11 @@ lint: setup
 
 test: lint              ## the whole test suite, then the RedisAI module's under ASan + UBSan
 	@mkdir -p run
-	$(PYTHON) -m pytest --basetemp=run/pytest
+	$(PYTHON) -m pytest --basetemp=run/pytest --ignore=tests/compose/test_compose.py
 	$(MAKE) --no-print-directory -j2 -C services/redisai/module test-asan
+
+compose-test: setup     ## the stack in Docker: build, up, contract, MMS scaling, Locust, redis restart, down -v
+	POLYSERVE_REQUIRE_DOCKER=1 $(PYTHON) -m pytest tests/compose -p no:cacheprovider -q
 
 clean:                  ## generated files (keeps .venv)
 	rm -rf artifacts run results

@@ -124,7 +124,9 @@ def main(argv: list[str]) -> int:
         with redis.Redis.from_url(args.redis, socket_timeout=30) as client:
             stored = deploy(client, files, batching)
     except (DeployError, redis.RedisError) as error:
-        print(f"cannot deploy to {args.redis}: {error}", file=sys.stderr)
+        print(f"cannot deploy: {error}", file=sys.stderr)
         return 1
-    print(f"{'stored' if stored else 'already current'}: {files.name} in {args.redis}, checked")
+    where = redis.connection.parse_url(args.redis)
+    server = f"{where.get('host', where.get('path', 'redis'))}:{where.get('port', '')}".rstrip(":")
+    print(f"{'stored' if stored else 'already current'}: {files.name} in {server}, checked")
     return 0

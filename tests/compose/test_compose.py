@@ -1,0 +1,128 @@
+"""The whole stack in containers, for real: the contract on every published backend, MMS
+scaled through its management API inside the stack, a Locust run through the locust service,
+and the model still served after redis restarts (from its AOF on the volume).
+
+Needs a Docker engine (see conftest.py). Order matters: the restart comes last.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import requests
+
+from tests.compose.stack import Stack
+from tests.contract import test_contract
+
+# The contract suite, unchanged: its tests run here against `backend_url` from conftest.py.
+globals().update(
+    {name: test for name, test in vars(test_contract).items() if name.startswith("test_")}
+)
+
+MODEL_URL = "/predictions/fizzbuzz"
+SCALE_SCRIPT = r"""
+import json, os, sys, urllib.request
+want = sys.argv[1]
+base = "http://127.0.0.1:8081/models/fizzbuzz"
+if want != "-":
+    url = f"{base}?min_worker={want}&synchronous=true"
+    urllib.request.urlopen(urllib.request.Request(url, method="PUT"), timeout=120).read()
+model = json.loads(urllib.request.urlopen(base, timeout=10).read())
+model = model[0] if isinstance(model, list) else model
+ready = sum(w.get("status") == "READY" for w in model["workers"])
+# MMS 1.1: one model_service_worker.py process per model, which forks one child per worker.
+parents = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+        with open(f"/proc/{pid}/stat") as f:
+            ppid = f.read().rsplit(")", 1)[1].split()[1]
+    except OSError:
+        continue
+    if any(arg.endswith(b"/model_service_worker.py") for arg in argv):
+        parents[pid] = ppid
+workers = sum(ppid in parents for ppid in parents.values())
+print(json.dumps({"ready": ready, "listed": len(model["workers"]), "processes": workers}))
+"""
+
+
+def predict(url: str, number: int = 14) -> requests.Response:
+    return requests.post(f"{url}{MODEL_URL}", data=json.dumps({"input.1": number}), timeout=10)
+
+
+def scale_mms(stack: Stack, workers: int) -> dict[str, int]:
+    """Scale through the management API inside the mms container; wait for the processes."""
+    wanted = {"ready": workers, "listed": workers, "processes": workers}
+    state = json.loads(stack.exec("mms", "python", "-c", SCALE_SCRIPT, str(workers)))
+    deadline = time.monotonic() + 30  # worker processes exit asynchronously
+    while state != wanted and time.monotonic() < deadline:
+        time.sleep(1)
+        state = json.loads(stack.exec("mms", "python", "-c", SCALE_SCRIPT, "-"))
+    return state
+
+
+def test_each_backend_answers_the_readme_example(stack: Stack) -> None:
+    for service in ("flask", "mms", "gateway"):
+        response = predict(stack.url(service))
+        assert response.status_code == 200, (service, response.text)
+        assert response.json() == {"next_number": "FizzBuzz"}, service
+
+
+def test_management_and_redis_ports_are_not_published(stack: Stack) -> None:
+    for service in ("mms", "redis"):
+        ports = stack.inspect(service)["NetworkSettings"]["Ports"] or {}
+        published = {port: binding for port, binding in ports.items() if binding}
+        assert set(published) <= {"8080/tcp"}, (service, published)
+        for bindings in published.values():
+            assert all(b["HostIp"] == "127.0.0.1" for b in bindings)  # the test's own address
+
+
+def test_services_run_as_non_root(stack: Stack) -> None:
+    for service in ("flask", "mms", "gateway", "redis"):
+        assert stack.exec(service, "id", "-u").strip() != "0", service
+
+
+def test_mms_scales_through_its_management_api(stack: Stack) -> None:
+    assert scale_mms(stack, 3) == {"ready": 3, "listed": 3, "processes": 3}
+    assert predict(stack.url("mms")).json() == {"next_number": "FizzBuzz"}
+    assert scale_mms(stack, 1) == {"ready": 1, "listed": 1, "processes": 1}
+    stack.wait_healthy(["mms"], timeout=60)
+
+
+def test_a_short_locust_run_through_the_locust_service(stack: Stack) -> None:
+    result = stack.run(
+        "run", "--rm", "-T",
+        "-e", "LOCUST_RUN_TIME=8s", "-e", "LOCUST_USERS=4", "-e", "LOCUST_SPAWN_RATE=4",
+        "-e", "POLYSERVE_SCENARIO=mix",
+        "locust", timeout=300, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    # The request table's last row per backend: "Aggregated  <requests>  <failures>(<%>) | ..."
+    rows = [line.split() for line in output.splitlines() if line.lstrip().startswith("Agg")]
+    totals = [(int(row[1]), row[2]) for row in rows if len(row) > 2 and "(" in row[2]]
+    assert len(totals) == 3, output[-4000:]  # flask, mms, redisai
+    for requests_made, failures in totals:
+        assert requests_made > 0, totals
+        assert failures.startswith("0("), totals
+
+
+def test_the_model_survives_a_redis_restart(stack: Stack) -> None:
+    stack.run("restart", "redis", timeout=120)
+    stack.wait_healthy(["redis"], timeout=120)
+    meta = stack.exec(
+        "redis", "sh", "-c",
+        'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning AI.MODELGET fizzbuzz META',
+    )  # fmt: skip
+    assert "TORCH" in meta, meta  # loaded back from the AOF, not deployed again
+    deadline = time.monotonic() + 60
+    while True:  # the gateway reconnects on its own
+        response = predict(stack.url("gateway"))
+        if response.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"next_number": "FizzBuzz"}
+    stack.wait_healthy(["gateway"], timeout=60)

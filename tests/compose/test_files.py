@@ -1,0 +1,88 @@
+"""Static checks of the Dockerfiles and docker-compose.yml: no Docker engine needed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from models.artifacts import REPO_ROOT
+
+DOCKER = REPO_ROOT / "deploy" / "docker"
+DOCKERFILES = sorted(DOCKER.glob("*/Dockerfile"))
+SHARED = re.compile(r"# ---- shared stages.*?# ---- end of shared stages\n", re.DOTALL)
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+SERVING = ("flask", "mms", "gateway", "redis")
+
+
+def test_there_is_a_dockerfile_per_service() -> None:
+    assert {path.parent.name for path in DOCKERFILES} == {
+        "flask", "mms", "redis", "gateway", "locust", "init",
+    }  # fmt: skip
+
+
+def test_the_shared_stages_are_the_same_text_everywhere() -> None:
+    """Identical text is what lets the layer cache build the venv once for every image."""
+    shared = {path.parent.name: SHARED.search(path.read_text()) for path in DOCKERFILES}
+    assert all(shared.values()), [name for name, match in shared.items() if not match]
+    assert len({match.group(0) for match in shared.values() if match}) == 1
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda path: path.parent.name)
+def test_images_run_as_a_user_other_than_root(path: Path) -> None:
+    users = re.findall(r"(?m)^USER\s+(\S+)", path.read_text())
+    assert users, path
+    assert users[-1] not in ("root", "0")
+
+
+@pytest.mark.parametrize("service", SERVING)
+def test_serving_images_have_a_healthcheck(service: str) -> None:
+    assert "HEALTHCHECK" in (DOCKER / service / "Dockerfile").read_text()
+
+
+def test_the_file_keeps_to_what_compose_1_29_reads() -> None:
+    assert "version" not in COMPOSE
+    assert "name" not in COMPOSE
+    assert not any("deploy" in service for service in SERVICES.values())
+
+
+def test_every_service_has_an_image_build_and_restart_policy() -> None:
+    for name, service in SERVICES.items():
+        assert service["image"].startswith(f"polyserve/{name}:"), name
+        assert service["build"]["dockerfile"] == f"deploy/docker/{name}/Dockerfile"
+        assert "restart" in service, name
+        assert "mem_limit" in service, name
+
+
+def test_only_inference_ports_are_published() -> None:
+    published = {name: service.get("ports", []) for name, service in SERVICES.items()}
+    assert {name for name, ports in published.items() if ports} == {"flask", "mms", "gateway"}
+    assert [port.rsplit(":", 1)[1] for port in published["mms"]] == ["8080"]  # not 8081
+
+
+def test_start_order_waits_for_health_and_the_init_job() -> None:
+    for name in ("flask", "mms", "gateway"):
+        assert SERVICES[name]["depends_on"]["init"] == {
+            "condition": "service_completed_successfully"
+        }
+    assert SERVICES["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert SERVICES["init"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert all(
+        dependency == {"condition": "service_healthy"}
+        for dependency in SERVICES["locust"]["depends_on"].values()
+    )
+
+
+def test_locust_is_only_in_the_loadtest_profile() -> None:
+    assert SERVICES["locust"]["profiles"] == ["loadtest"]
+    assert all("profiles" not in service for name, service in SERVICES.items() if name != "locust")
+
+
+def test_the_redis_password_is_required_and_not_committed() -> None:
+    text = (REPO_ROOT / "docker-compose.yml").read_text()
+    assert "${REDIS_PASSWORD:?" in text
+    example = (REPO_ROOT / ".env.example").read_text()
+    assert re.search(r"(?m)^REDIS_PASSWORD=change-me", example)
