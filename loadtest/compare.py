@@ -2,17 +2,20 @@
 
     python -m loadtest compare [--users N] [--spawn-rate R] [--duration S]
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
-                               [--load locust|wrk] [--no-ceilings]
+                               [--load locust|wrk] [--rounds N] [--no-ceilings]
 
 The backends must be running (`python -m services up`). Each backend is followed at once by
 its ceiling (the same server stack with no model: loadtest/ceiling_servers.py), started for
-the occasion, under the same load. Writes into results/<time>/: the load generator's files,
-report.md, chart.png and summary.json; prints the table.
+the occasion, under the same load. With --rounds N, backend and ceiling alternate N times and
+each row is the round of median throughput (failures and requests summed over all rounds):
+the machines are noisy, and one run of each can mislead. Writes into results/<time>/: the
+load generator's files, report.md, chart.png and summary.json; prints the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -40,6 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenario", choices=SCENARIOS, default=LoadSettings.scenario)
     parser.add_argument("--backends", default=",".join(urls), help="comma-separated")
     parser.add_argument("--load", choices=GENERATORS, default="locust", help="load generator")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating runs per target")
     parser.add_argument("--no-ceilings", dest="ceilings", action="store_false")
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     args = parser.parse_args(argv)
@@ -47,8 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.backends) - set(urls)
     if unknown or not args.backends:
         parser.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(urls)}")
-    if args.users < 1 or args.duration < 1 or args.spawn_rate <= 0:
-        parser.error("--users, --duration and --spawn-rate must be positive")
+    if min(args.users, args.duration, args.rounds) < 1 or args.spawn_rate <= 0:
+        parser.error("--users, --duration, --rounds and --spawn-rate must be positive")
     if args.load == "wrk" and args.scenario != "single":
         parser.error("--load wrk runs the single-number scenario only")
     return args
@@ -61,12 +65,38 @@ class Runner:
         self.load, self.settings, self.folder, self.total = load, settings, folder, total
         self.done = 0
 
-    def measure(self, name: str, url: str) -> RunFigures:
+    def measure(self, name: str, url: str, round_: int) -> RunFigures:
         self.done += 1
         label = f"[{self.done}/{self.total}] {name}"
         if self.load == "wrk":
             return run_wrk(url, self.settings, label)
-        return run_locust(url, self.settings, self.folder / name.replace(" ", "-"), label)
+        csv_prefix = self.folder / f"{name.replace(' ', '-')}-{round_}"
+        return run_locust(url, self.settings, csv_prefix, label)
+
+
+def median_round(runs: list[RunFigures]) -> RunFigures:
+    """The run of median throughput, carrying the requests and failures of every round."""
+    median = sorted(runs, key=lambda run: run.requests_per_s)[(len(runs) - 1) // 2]
+    return dataclasses.replace(
+        median,
+        requests=sum(run.requests for run in runs),
+        failures=sum(run.failures for run in runs),
+    )
+
+
+def measure_backend(
+    runner: Runner, name: str, url: str, rounds: int, with_ceiling: bool
+) -> tuple[RunFigures, tuple[str, RunFigures] | None]:
+    """The backend (and its ceiling, started for the occasion), alternating for `rounds`."""
+    if not with_ceiling:
+        return median_round([runner.measure(name, url, r) for r in range(rounds)]), None
+    description, serve = CEILINGS[name]
+    backend_runs, ceiling_runs = [], []
+    with serve() as ceiling_url:
+        for r in range(rounds):
+            backend_runs.append(runner.measure(name, url, r))
+            ceiling_runs.append(runner.measure(f"{name} ceiling", ceiling_url, r))
+    return median_round(backend_runs), (description, median_round(ceiling_runs))
 
 
 def compare(argv: list[str] | None = None) -> int:
@@ -80,7 +110,8 @@ def compare(argv: list[str] | None = None) -> int:
     folder = args.results / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
-    runner = Runner(args.load, settings, folder, len(args.backends) + len(with_ceiling))
+    runs = (len(args.backends) + len(with_ceiling)) * args.rounds
+    runner = Runner(args.load, settings, folder, runs)
 
     print("measuring the raw model in process ...")
     model_speed = model_ceilings(ModelFiles.of("fizzbuzz"))
@@ -88,17 +119,14 @@ def compare(argv: list[str] | None = None) -> int:
     stack = backends()
     try:
         for name in args.backends:
-            backend = runner.measure(name, urls[name])
-            ceiling = None
-            if name in with_ceiling:
-                description, serve = CEILINGS[name]
-                with serve() as ceiling_url:
-                    ceiling = (description, runner.measure(f"{name} ceiling", ceiling_url))
+            backend, ceiling = measure_backend(
+                runner, name, urls[name], args.rounds, name in with_ceiling
+            )
             measured.append(Measured(name, backend, ceiling, rss_mb(stack[name])))
     except LoadRunError as error:
         print(f"\n{error}")
         return 1
     print()
-    print(write_report(folder, measured, model_speed, settings, args.load))
+    print(write_report(folder, measured, model_speed, settings, args.load, args.rounds))
     print(f"report: {folder / 'report.md'}\nchart:  {folder / 'chart.png'}")
     return 0 if all(m.backend.failures == 0 for m in measured) else 2

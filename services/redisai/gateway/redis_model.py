@@ -1,14 +1,14 @@
-"""Running a model stored in RedisAI: one pipelined, non-transactional round trip.
+"""Running a model stored in RedisAI: one command, one round trip, no keys written.
 
-TENSORSET, MODELEXECUTE, TENSORGET and DEL of the temporary keys travel together; each
-temporary key also gets a short expiry first, so a request that dies half way (a dropped
-connection, a timeout) still leaves nothing behind for long.
+Each request is a read-only DAG: set the input tensor, run the model, get the output, all
+inside `AI.DAGEXECUTE_RO`, whose tensors are local to the DAG. Nothing enters the keyspace, so
+nothing is left behind when a request fails half way, and the module batches the DAG's model
+run with other requests like any MODELEXECUTE.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import numpy as np
 import redis.asyncio as aioredis
@@ -18,8 +18,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.contract.errors import ModelNotReady
 
-TEMP_PREFIX = "polyserve:tmp:"
-TEMP_TTL_MS = 30_000
 # Replies meaning "this Redis cannot serve the model now", as opposed to a failed run.
 NOT_SERVING_ERRORS = ("model key is empty", "WRONGTYPE", "unknown command")
 
@@ -31,37 +29,30 @@ class RedisModel:
         self.client = client
         self.key = key
         self.timeout_s = timeout_s
+        self.timeout_ms = max(1, int(timeout_s * 1000))
 
     async def __call__(self, bits: np.ndarray) -> np.ndarray:
-        token = uuid.uuid4().hex
-        source, target = f"{TEMP_PREFIX}{token}:in", f"{TEMP_PREFIX}{token}:out"
-        timeout_ms = max(1, int(self.timeout_s * 1000))
-        pipe = self.client.pipeline(transaction=False)
-        pipe.execute_command("AI.TENSORSET", source, "FLOAT", *bits.shape, "BLOB", bits.tobytes())
-        pipe.pexpire(source, TEMP_TTL_MS)
-        pipe.execute_command(
-            "AI.MODELEXECUTE", self.key, "INPUTS", 1, source, "OUTPUTS", 1, target,
-            "TIMEOUT", timeout_ms,
+        command = (
+            "AI.DAGEXECUTE_RO", "ROUTING", self.key, "TIMEOUT", self.timeout_ms,
+            "|>", "AI.TENSORSET", "bits", "FLOAT", *bits.shape, "BLOB", bits.tobytes(),
+            "|>", "AI.MODELEXECUTE", self.key, "INPUTS", 1, "bits", "OUTPUTS", 1, "logits",
+            "|>", "AI.TENSORGET", "logits", "BLOB",
         )  # fmt: skip
-        pipe.pexpire(target, TEMP_TTL_MS)
-        pipe.execute_command("AI.TENSORGET", target, "BLOB")
-        pipe.delete(source, target)
         try:
-            replies = await asyncio.wait_for(pipe.execute(raise_on_error=False), self.timeout_s)
+            reply = await asyncio.wait_for(self.client.execute_command(*command), self.timeout_s)
         except (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError) as error:
             raise ModelNotReady(f"Redis did not answer in time ({error or 'timeout'})") from None
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise _as_domain_error(reply, self.key)
-        if replies[2] == b"TIMEDOUT":
+        except ResponseError as error:
+            raise _as_domain_error(error, self.key) from None
+        if not isinstance(reply, list):  # +TIMEDOUT: the run waited in the queue too long
             raise ModelNotReady("the model run waited in RedisAI's queue past its timeout")
-        blob = replies[4]
-        return np.frombuffer(blob, dtype=np.float32).reshape(bits.shape[0], -1)
+        for element in reply:
+            if isinstance(element, Exception):
+                raise _as_domain_error(element, self.key)
+        return np.frombuffer(reply[-1], dtype=np.float32).reshape(bits.shape[0], -1)
 
 
 def _as_domain_error(error: Exception, key: str) -> Exception:
-    if isinstance(error, ResponseError) and any(m in str(error) for m in NOT_SERVING_ERRORS):
+    if any(message in str(error) for message in NOT_SERVING_ERRORS):
         return ModelNotReady(f"model {key!r} is not loaded in Redis")
-    if isinstance(error, RedisConnectionError | RedisTimeoutError):
-        return ModelNotReady(f"Redis is unreachable ({error})")
     return RuntimeError(f"RedisAI failed: {error}")
