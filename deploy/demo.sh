@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash deploy/setup.sh
 trap '.venv/bin/python -m services down' EXIT
 .venv/bin/python -m services up
-.venv/bin/python -m loadtest compare --duration 12 "$@"
+.venv/bin/python -m loadtest compare --duration 8 "$@"

@@ -65,13 +65,17 @@ class Runner:
         self.load, self.settings, self.folder, self.total = load, settings, folder, total
         self.done = 0
 
-    def measure(self, name: str, url: str, round_: int) -> RunFigures:
+    def measure(self, name: str, url: str, round_: int, ceiling: bool = False) -> RunFigures:
+        """One run; a ceiling answers a fixed body, so it gets the fixed request it answers."""
         self.done += 1
         label = f"[{self.done}/{self.total}] {name}"
         if self.load == "wrk":
             return run_wrk(url, self.settings, label)
+        settings = (
+            dataclasses.replace(self.settings, scenario="fixed") if ceiling else self.settings
+        )
         csv_prefix = self.folder / f"{name.replace(' ', '-')}-{round_}"
-        return run_locust(url, self.settings, csv_prefix, label)
+        return run_locust(url, settings, csv_prefix, label)
 
 
 def median_round(runs: list[RunFigures]) -> RunFigures:
@@ -95,7 +99,7 @@ def measure_backend(
     with serve() as ceiling_url:
         for r in range(rounds):
             backend_runs.append(runner.measure(name, url, r))
-            ceiling_runs.append(runner.measure(f"{name} ceiling", ceiling_url, r))
+            ceiling_runs.append(runner.measure(f"{name} ceiling", ceiling_url, r, ceiling=True))
     return median_round(backend_runs), (description, median_round(ceiling_runs))
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 # The scenarios of loadtest/scenarios.py, named here so that choosing one does not import
 # Locust (and its gevent monkey-patching) into the comparing process.
-SCENARIOS = ("single", "batch", "mix")
+SCENARIOS = ("single", "batch", "mix", "fixed")
 
 
 @dataclass(frozen=True)

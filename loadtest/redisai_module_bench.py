@@ -65,16 +65,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(workdir: Path, module: Path, port: int, threads: int,
-                 module_args: list[str] | None = None) -> subprocess.Popen:
+def start_server(
+    workdir: Path, module: Path, port: int, threads: int, module_args: list[str] | None = None
+) -> subprocess.Popen:
     import redis
 
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-         "--save", "", "--logfile", str(workdir / "redis.log"),
-         "--loadmodule", str(module), "THREADS_PER_QUEUE", str(threads),
-         *(module_args or [])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--logfile",
+            str(workdir / "redis.log"),
+            "--loadmodule",
+            str(module),
+            "THREADS_PER_QUEUE",
+            str(threads),
+            *(module_args or []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     client = redis.Redis(port=port)
     for _ in range(600):
         try:
@@ -88,8 +105,13 @@ def start_server(workdir: Path, module: Path, port: int, threads: int,
 
 def summary(name: str, latencies: list[float], wall: float) -> dict:
     lat = np.array(latencies) * 1000
-    return {"name": name, "n": len(lat), "rps": len(lat) / wall,
-            "p50": np.percentile(lat, 50), "p99": np.percentile(lat, 99)}
+    return {
+        "name": name,
+        "n": len(lat),
+        "rps": len(lat) / wall,
+        "p50": np.percentile(lat, 50),
+        "p99": np.percentile(lat, 99),
+    }
 
 
 def direct(n: int) -> dict:
@@ -102,7 +124,7 @@ def direct(n: int) -> dict:
     with torch.no_grad():
         for i in range(n):
             t0 = time.perf_counter()
-            scripted(x[i:i + 1])
+            scripted(x[i : i + 1])
             latencies.append(time.perf_counter() - t0)
     return summary("direct TorchScript (Python)", latencies, time.perf_counter() - start)
 
@@ -120,8 +142,9 @@ def client_run(args: tuple[int, str, int, int]) -> tuple[list[float], float, flo
         t0 = time.perf_counter()
         pipe = r.pipeline(transaction=False)
         pipe.execute_command("AI.TENSORSET", f"in{ident}", "FLOAT", 1, 10, "BLOB", x[i].tobytes())
-        pipe.execute_command("AI.MODELEXECUTE", model, "INPUTS", 1, f"in{ident}", "OUTPUTS", 1,
-                             f"out{ident}")
+        pipe.execute_command(
+            "AI.MODELEXECUTE", model, "INPUTS", 1, f"in{ident}", "OUTPUTS", 1, f"out{ident}"
+        )
         pipe.execute_command("AI.TENSORGET", f"out{ident}", "BLOB")
         replies = pipe.execute()
         if replies[1] != b"OK" or len(replies[2]) != 16:
@@ -147,9 +170,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="requests per scenario")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads-per-queue", type=int, default=1)
-    parser.add_argument("--intra-op", type=int, default=1,
-                        help="INTRA_OP_PARALLELISM (0: torch default; on a 2-core machine the "
-                             "spinning OpenMP team starves Redis and the clients)")
+    parser.add_argument(
+        "--intra-op",
+        type=int,
+        default=1,
+        help="INTRA_OP_PARALLELISM (0: torch default; on a 2-core machine the "
+        "spinning OpenMP team starves Redis and the clients)",
+    )
     parser.add_argument("--module", type=Path, default=MODULE)
     args = parser.parse_args()
     if not args.module.exists():
@@ -166,17 +193,24 @@ def main() -> None:
         _, blob = fizzbuzz_blob()
         r = redis.Redis(port=port)
         r.execute_command("AI.MODELSTORE", "fb", "TORCH", "CPU", "BLOB", blob)
-        r.execute_command("AI.MODELSTORE", "fb_batched", "TORCH", "CPU", "BATCHSIZE",
-                          args.clients, "BLOB", blob)
+        r.execute_command(
+            "AI.MODELSTORE", "fb_batched", "TORCH", "CPU", "BATCHSIZE", args.clients, "BLOB", blob
+        )
         client_run((port, "fb", 200, 99))  # warm-up (TorchScript profiling runs)
         client_run((port, "fb_batched", 200, 99))
         rows = [
             direct(args.requests),
             through_redis("redis, 1 client, pipelined", port, "fb", 1, args.requests),
-            through_redis(f"redis, {args.clients} clients", port, "fb", args.clients,
-                          args.requests),
-            through_redis(f"redis, {args.clients} clients, BATCHSIZE {args.clients}", port,
-                          "fb_batched", args.clients, args.requests),
+            through_redis(
+                f"redis, {args.clients} clients", port, "fb", args.clients, args.requests
+            ),
+            through_redis(
+                f"redis, {args.clients} clients, BATCHSIZE {args.clients}",
+                port,
+                "fb_batched",
+                args.clients,
+                args.requests,
+            ),
         ]
     finally:
         with contextlib.suppress(redis.exceptions.ConnectionError):
@@ -186,8 +220,10 @@ def main() -> None:
 
     print(f"{'scenario':<42} {'requests':>8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
     for row in rows:
-        print(f"{row['name']:<42} {row['n']:>8} {row['rps']:>10.0f} {row['p50']:>8.3f} "
-              f"{row['p99']:>8.3f}")
+        print(
+            f"{row['name']:<42} {row['n']:>8} {row['rps']:>10.0f} {row['p50']:>8.3f} "
+            f"{row['p99']:>8.3f}"
+        )
 
 
 if __name__ == "__main__":

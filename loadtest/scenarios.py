@@ -3,7 +3,9 @@
 - single: one number per request (the default);
 - batch: a list of BATCH numbers per request;
 - mix: mostly single numbers, some batches, and a share of bad requests that must come
-  back as the contract's 400 (counted as correct answers, not failures).
+  back as the contract's 400 (counted as correct answers, not failures);
+- fixed: always `{"input.1": 14}`, the request wrk sends: what the ceilings (no model, a
+  fixed answer) are driven with.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from models.fizzbuzz import codec
 
 PATH = "/predictions/fizzbuzz"
 BATCH = 32
+FIXED_NUMBER = 14  # the ceilings answer FizzBuzz whatever they are asked
 BAD_BODIES = [
     b'{"input.1": 1023}',
     b'{"input.1": -5}',
@@ -89,9 +92,16 @@ class MixUser(ContractUser):
         self.ask_badly()
 
 
+class FixedRequestUser(ContractUser):
+    @task
+    def fixed(self) -> None:
+        self.ask(FIXED_NUMBER, "fixed")
+
+
 SCENARIOS: dict[str, type[ContractUser]] = {
     "single": SingleNumberUser,
     "batch": BatchUser,
     "mix": MixUser,
+    "fixed": FixedRequestUser,
 }
 assert tuple(SCENARIOS) == SCENARIO_NAMES, "keep loadtest.figures.SCENARIOS in step"
