@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.fizzbuzz import codec
+
 REPO = Path(__file__).resolve().parents[1]
 MODULE = REPO / "services" / "redisai" / "module" / "build" / "redisai.so"
 
@@ -38,25 +40,17 @@ MODULE = REPO / "services" / "redisai" / "module" / "build" / "redisai.so"
 def fizzbuzz_blob() -> tuple[object, bytes]:
     import torch
 
-    class FizzBuzz(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = torch.nn.Linear(10, 100)
-            self.out = torch.nn.Linear(100, 4)
-
-        def forward(self, x):
-            return self.out(torch.sigmoid(self.hidden(x)))
+    from models.fizzbuzz.network import FizzBuzzNet
 
     torch.manual_seed(0)
-    scripted = torch.jit.script(FizzBuzz().eval())
+    scripted = torch.jit.script(FizzBuzzNet().eval())
     buf = io.BytesIO()
     torch.jit.save(scripted, buf)
     return scripted, buf.getvalue()
 
 
 def inputs(n: int) -> np.ndarray:
-    k = np.arange(n) % 1023 + 1
-    return ((k[:, None] >> np.arange(10)) & 1).astype(np.float32)
+    return codec.encode(np.arange(n) % (codec.MAX_NUMBER + 1))
 
 
 def free_port() -> int:

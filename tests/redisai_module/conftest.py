@@ -6,10 +6,11 @@ import pytest
 import redis
 import torch
 
+from models.fizzbuzz.network import FizzBuzzNet
+
 from .harness import (
     BatchReveal,
     DropsBatch,
-    FizzBuzz,
     HalfOut,
     ListOut,
     NoTensorOut,
@@ -56,7 +57,7 @@ def r(shared_server) -> redis.Redis:
 @pytest.fixture(scope="session")
 def fizzbuzz():
     torch.manual_seed(0)
-    model = FizzBuzz().eval()
+    model = FizzBuzzNet().eval()
     return model, script_blob(model)
 
 

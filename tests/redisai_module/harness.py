@@ -206,14 +206,6 @@ def script_blob(module: torch.nn.Module) -> bytes:
     return buf.getvalue()
 
 
-class FizzBuzz(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.hidden = torch.nn.Linear(10, 100)
-        self.out = torch.nn.Linear(100, 4)
-
-    def forward(self, x):
-        return self.out(torch.sigmoid(self.hidden(x)))
 
 
 class TwoInTwoOut(torch.nn.Module):

@@ -12,7 +12,7 @@ def test_store_and_get(r, fizzbuzz):
     assert r.type("m") == b"AI__MODEL"
     meta = r.execute_command("AI.MODELGET", "m", "META")
     assert meta == [b"backend", b"TORCH", b"device", b"cpu", b"tag", b"v1", b"batchsize", 8,
-                    b"minbatchsize", 2, b"inputs", [b"x"], b"outputs", [b""],
+                    b"minbatchsize", 2, b"inputs", [b"bits"], b"outputs", [b""],
                     b"minbatchtimeout", 5]
     full = r.execute_command("AI.MODELGET", "m")
     assert full[:16] == meta
@@ -73,7 +73,7 @@ def test_modelset_deprecated_form(r, fizzbuzz):
     meta = r.execute_command("AI.MODELGET", "m", "META")
     assert meta[5] == b"t"
     assert meta[7] == 4
-    assert meta[11] == [b"x"]
+    assert meta[11] == [b"bits"]
     assert r.execute_command("AI.MODELSET", "m2", "TORCH", "cpu:abc", "BLOB", blob) == b"OK"
 
 
