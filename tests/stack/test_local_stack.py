@@ -107,7 +107,7 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     for name, figures in summary["backends"].items():
         assert figures["requests_per_s"] > 0, name
         assert figures["failures"] == 0, name
-        assert (folder / f"{name}_stats.csv").exists()
+        assert (folder / f"{name}-0_stats.csv").exists()  # round 0
     assert set(summary["ceilings"]) == set(BACKENDS)
     for name, ceiling in summary["ceilings"].items():
         assert ceiling["requests_per_s"] > 0, name
