@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from models.artifacts import ModelFiles
+from models.artifacts import ModelFiles, artifacts_dir
 from models.fizzbuzz import checks, codec
 from models.fizzbuzz.network import HIDDEN, FizzBuzzNet, predict_labels
 
@@ -70,6 +71,9 @@ def _accuracy(network: FizzBuzzNet, numbers: list[int]) -> float:
 
 def train(config: TrainConfig) -> TrainResult:
     """Train a network from scratch; deterministic for a given config."""
+    # torch's optimizers touch its compiler machinery, which otherwise creates an (empty)
+    # cache folder in /tmp: keep it with the project's other generated files.
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(artifacts_dir() / ".torchinductor"))
     torch.manual_seed(config.seed)
     torch.set_num_threads(1)  # one thread: identical float reductions on every run
     network = FizzBuzzNet()
