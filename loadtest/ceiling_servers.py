@@ -10,7 +10,6 @@ Each is the backend's own server stack with the model taken out, under the same 
 from __future__ import annotations
 
 import dataclasses
-import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -19,18 +18,12 @@ from exporters.mar_noop import NOOP, ensure_noop_archive
 from services.config import LOCALHOST, run_dir
 from services.mms import server as mms_server
 from services.mms.settings import MAX_PORT, MmsSettings
-from services.process import free_port_below, serving
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOCALHOST, 0))
-        return sock.getsockname()[1]
+from services.process import free_port, free_port_below, serving
 
 
 @contextmanager
 def _noop(module: str, name: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     url = f"http://{LOCALHOST}:{port}"
     command = [sys.executable, "-m", module, "--app", "noop", "--port", str(port)]
     with serving(command, run_dir("ceilings") / f"{name}.log", f"{url}/ping"):

@@ -23,7 +23,6 @@ import contextlib
 import io
 import multiprocessing as mp
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from models.fizzbuzz import codec
+from services.process import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = REPO / "services" / "redisai" / "module" / "build" / "redisai.so"
@@ -51,12 +51,6 @@ def fizzbuzz_blob() -> tuple[object, bytes]:
 
 def inputs(n: int) -> np.ndarray:
     return codec.encode(np.arange(n) % (codec.MAX_NUMBER + 1))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(

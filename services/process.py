@@ -45,6 +45,13 @@ def spawn(
         )
 
 
+def free_port() -> int:
+    """A free loopback port, chosen by the kernel."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def free_port_below(limit: int) -> int:
     """A free loopback port under `limit` (MMS takes none from 32767 on), outside the kernel's
     ephemeral range that port 0 would draw from."""

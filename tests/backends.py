@@ -6,7 +6,6 @@ and stopping every process it started on exit.
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,35 +16,22 @@ from models import registry
 from services.mms import server as mms
 from services.mms.engines import MXNET, ONNXRUNTIME
 from services.mms.settings import MAX_PORT, MODEL, MmsSettings
-from services.process import free_port_below, http_ok, spawn, stop_group, wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from services.process import (
+    free_port,
+    free_port_below,
+    serving,
+)
 
 
 @contextmanager
 def flask_backend(run_dir: Path, workers: int = 2) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = run_dir / "flask.log"
-    command = [
-        sys.executable,
-        "-m",
-        "services.flask",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    process = spawn(command, log, env={"POLYSERVE_RUN": str(run_dir)})
-    try:
-        wait_until(lambda: http_ok(f"{url}/ping"), 60, "gunicorn", log, process)
+    command = [sys.executable, "-m", "services.flask", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    env = {"POLYSERVE_RUN": str(run_dir)}
+    with serving(command, run_dir / "flask.log", f"{url}/ping", env):
         yield url
-    finally:
-        stop_group(process.pid)
 
 
 def mms_settings(run_dir: Path, engine: str, store: Path | None = None) -> MmsSettings:

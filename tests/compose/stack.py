@@ -10,13 +10,13 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from models.artifacts import REPO_ROOT
+from services.process import free_port
 
 REQUIRE_VAR = "POLYSERVE_REQUIRE_DOCKER"
 COMPOSE_VAR = "POLYSERVE_COMPOSE"  # e.g. "docker-compose" or "docker compose"
@@ -57,12 +57,6 @@ def compose_command() -> list[str]:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     raise StackError("neither `docker compose` nor `docker-compose` is installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -14,8 +14,7 @@ import redis
 
 from exporters.redisai import Batching, DeployError, deploy
 from models.artifacts import ModelFiles
-from services.process import spawn, stop_group, wait_until
-from tests.backends import free_port
+from services.process import free_port, spawn, stop_group, wait_until
 from tests.redisai.stack import RedisStack, redis_with_module
 
 

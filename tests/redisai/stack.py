@@ -11,9 +11,8 @@ from pathlib import Path
 
 from exporters.redisai import deploy
 from models.artifacts import ModelFiles
-from services.process import http_ok, spawn, stop_group, wait_until
+from services.process import free_port, http_ok, serving, stop_group, wait_until
 from services.redisai.server import RedisSettings, start_redis
-from tests.backends import free_port
 
 
 @dataclass
@@ -49,23 +48,11 @@ def redis_with_module(run_dir: Path) -> Iterator[RedisStack]:
 def gateway(redis_url: str, run_dir: Path, timeout_ms: int = 2000) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = run_dir / "gateway.log"
-    command = [
-        sys.executable,
-        "-m",
-        "services.redisai.gateway",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
+    command = [sys.executable, "-m", "services.redisai.gateway", "--port", str(port)]
+    command += ["--workers", "1"]
     env = {"POLYSERVE_REDIS_URL": redis_url, "POLYSERVE_REDIS_TIMEOUT_MS": str(timeout_ms)}
-    process = spawn(command, log, env=env)
-    try:
-        wait_until(lambda: http_ok(f"{url}/openapi.json"), 60, "gateway", log, process)
+    with serving(command, run_dir / "gateway.log", f"{url}/openapi.json", env):
         yield url
-    finally:
-        stop_group(process.pid)
 
 
 @contextmanager

@@ -19,11 +19,16 @@ from pathlib import Path
 import redis
 import torch
 
+from services.process import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 MODULE_DIR = REPO / "services" / "redisai" / "module"
 DEFAULT_MODULE = MODULE_DIR / "build" / "redisai.so"
 SANITIZER_MARKERS = (
-    "ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer", "crashed by signal",
+    "ERROR: AddressSanitizer",
+    "runtime error:",
+    "ERROR: LeakSanitizer",
+    "crashed by signal",
 )
 
 
@@ -34,12 +39,6 @@ def module_path() -> Path:
     if not DEFAULT_MODULE.exists():
         subprocess.run(["make", "-C", str(MODULE_DIR), "-j2"], check=True)
     return DEFAULT_MODULE
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -57,10 +56,23 @@ class Server:
 
     def start(self, expect_fail: bool = False) -> Server:
         cmd = [
-            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.dir), "--logfile", str(self.log), "--save", "",
-            "--enable-debug-command", "yes",
-            "--loadmodule", str(module_path()), *map(str, self.module_args), *self.extra,
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--logfile",
+            str(self.log),
+            "--save",
+            "",
+            "--enable-debug-command",
+            "yes",
+            "--loadmodule",
+            str(module_path()),
+            *map(str, self.module_args),
+            *self.extra,
         ]
         env = dict(os.environ)
         preload = os.environ.get("REDISAI_LD_PRELOAD")
@@ -170,7 +182,7 @@ class Raw:
             if not chunk:
                 raise ConnectionError("server closed the connection")
             self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        data, self.buf = self.buf[:n], self.buf[n + 2 :]
         return data
 
     def read(self):
@@ -204,8 +216,6 @@ def script_blob(module: torch.nn.Module) -> bytes:
     buf = io.BytesIO()
     torch.jit.save(torch.jit.script(module), buf)
     return buf.getvalue()
-
-
 
 
 class TwoInTwoOut(torch.nn.Module):
