@@ -24,7 +24,16 @@ from typing import Any
 from services.mms import front
 from services.mms.plugin import ensure_plugin
 from services.mms.settings import MODEL, MmsSettings
-from services.process import StartupError, http_ok, log_tail, spawn, stop_group, wait_until
+from services.process import (
+    StartupError,
+    http_ok,
+    log_tail,
+    process_record,
+    recorded_process,
+    spawn,
+    stop_group,
+    wait_until,
+)
 
 READY = "READY"
 LOAD_FAILED = "Load model failed"  # what MMS logs each time a worker dies while loading
@@ -77,19 +86,22 @@ def start(settings: MmsSettings) -> Started:
     except OSError:
         stop_group(mms.pid)
         raise
-    state = {"pid": mms.pid, "front_pid": nginx.pid, "engine": settings.engine,
-             "port": settings.port, "management_port": settings.management_port}  # fmt: skip
+    state = {"mms": process_record(mms), "front": process_record(nginx),
+             "engine": settings.engine, "port": settings.port,
+             "management_port": settings.management_port}  # fmt: skip
     settings.state_file.write_text(json.dumps(state) + "\n")
     return Started(mms, nginx, offset)
 
 
 def recorded_pids(settings: MmsSettings) -> list[int]:
-    """The group leaders the state file records: the front first, then MMS."""
+    """The live group leaders the state file records (the front first, then MMS); a pid
+    since reused by another process is not ours and is left out."""
     try:
         state = json.loads(settings.state_file.read_text())
     except (FileNotFoundError, ValueError):
         return []
-    return [int(state[key]) for key in ("front_pid", "pid") if key in state]
+    processes = (recorded_process(state.get(key, {})) for key in ("front", "mms"))
+    return [process.pid for process in processes if process is not None]
 
 
 def management(settings: MmsSettings, method: str, path: str, timeout: float = 30) -> Any:

@@ -41,7 +41,7 @@ def worker_processes(settings: MmsSettings) -> list[psutil.Process]:
     the process forks a child for that connection, which loads the model and serves it.
     The forked children are the workers.
     """
-    pid = json.loads(settings.state_file.read_text())["pid"]
+    pid = json.loads(settings.state_file.read_text())["mms"]["pid"]
     workers = []
     for process in psutil.Process(pid).children(recursive=True):
         try:

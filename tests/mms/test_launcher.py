@@ -51,7 +51,7 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
         assert status.returncode == 0
         assert json.loads(status.stdout)["workers"][0]["status"] == "READY"
         state = json.loads(state_file.read_text())
-        group, front = state["pid"], state["front_pid"]
+        group, front = state["mms"]["pid"], state["front"]["pid"]
         members = [p for p in psutil.process_iter() if _group_of(p) == group]
         assert len(members) >= 4  # MMS's start script, the JVM, the model's server, a worker
         nginx = [p for p in psutil.process_iter() if _group_of(p) == front]

@@ -124,7 +124,7 @@ def test_down_stops_everything_up_started(stack: dict) -> None:
     recorded = [run / "flask" / "gunicorn.pid", run / "redisai" / "redis.pid"]
     pids = [json.loads(path.read_text())["pid"] for path in recorded]
     mms = json.loads((run / "mms" / "state.json").read_text())
-    pids += [mms["pid"], mms["front_pid"]]  # MMS and its nginx front
+    pids += [mms["mms"]["pid"], mms["front"]["pid"]]  # MMS and its nginx front
     family = [p for pid in pids for p in [psutil.Process(pid), *psutil.Process(pid).children(True)]]
     assert len(family) >= 6
     assert services("down", stack["env"]).returncode == 0
