@@ -1,13 +1,14 @@
-"""Load tests: `python -m loadtest compare --help`, `python -m loadtest soak --help`."""
+"""Load tests: `python -m loadtest {compare,soak,batching} --help`."""
 
 from __future__ import annotations
 
 import sys
 
+from loadtest.batching import batching
 from loadtest.compare import compare
 from loadtest.soak import soak
 
-COMMANDS = {"compare": compare, "soak": soak}
+COMMANDS = {"compare": compare, "soak": soak, "batching": batching}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

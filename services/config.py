@@ -103,7 +103,19 @@ def gateway_port() -> int:
 
 
 def gateway_workers() -> int:
-    return env_int(GATEWAY_WORKERS_VAR, 2, minimum=1, maximum=64)
+    """uvicorn workers (POLYSERVE_GATEWAY_WORKERS). One by default: on two cores, Redis and
+    the module's worker thread need the other (2 workers served fewer requests than 1)."""
+    return env_int(GATEWAY_WORKERS_VAR, 1, minimum=1, maximum=64)
+
+
+def gateway_coalesce_rows() -> int:
+    """At most this many input rows per Redis call of a gateway worker (0: one call a request)."""
+    return env_int("POLYSERVE_GATEWAY_COALESCE_ROWS", 256, minimum=0, maximum=4096)
+
+
+def gateway_calls_in_flight() -> int:
+    """Redis calls one gateway worker has in flight at once while coalescing."""
+    return env_int("POLYSERVE_GATEWAY_CALLS_IN_FLIGHT", 2, minimum=1, maximum=64)
 
 
 def redis_timeout_s() -> float:

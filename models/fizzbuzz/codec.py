@@ -67,10 +67,16 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+# The bits of every number BITS bits can hold, computed once: encoding is a row lookup
+# (a third of the time of computing the bits, per request, in the gateway's profile).
+_ROWS = ((np.arange(2**BITS).reshape(-1, 1) >> np.arange(BITS)) & 1).astype(np.float32)
+_ROWS.setflags(write=False)
+
+
 def encode(numbers: Sequence[int]) -> np.ndarray:
-    """Numbers -> float32 array [len(numbers), BITS], least significant bit first."""
-    column = np.asarray(numbers, dtype=np.int64).reshape(-1, 1)
-    return ((column >> np.arange(BITS)) & 1).astype(np.float32)
+    """Numbers from 0 to 2**BITS - 1 -> a new float32 array [len(numbers), BITS], least
+    significant bit first."""
+    return _ROWS[numbers]
 
 
 def label_of(number: int) -> int:

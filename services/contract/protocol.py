@@ -51,6 +51,9 @@ def format_response(request: PredictionRequest, labels: Sequence[int]) -> dict[s
     return {OUTPUT_NAME: answers if request.batch else answers[0]}
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps makes one a call
+
+
 def render(body: dict[str, object]) -> bytes:
     """The one JSON rendering every backend sends: compact, no trailing newline."""
-    return json.dumps(body, separators=(",", ":")).encode()
+    return _COMPACT.encode(body).encode()

@@ -45,12 +45,16 @@ def redis_with_module(run_dir: Path) -> Iterator[RedisStack]:
 
 
 @contextmanager
-def gateway(redis_url: str, run_dir: Path, timeout_ms: int = 2000) -> Iterator[str]:
+def gateway(
+    redis_url: str, run_dir: Path, timeout_ms: int = 2000, settings: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The gateway on a free port; `settings` are more environment variables for it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "services.redisai.gateway", "--port", str(port)]
     command += ["--workers", "1"]
     env = {"POLYSERVE_REDIS_URL": redis_url, "POLYSERVE_REDIS_TIMEOUT_MS": str(timeout_ms)}
+    env.update(settings or {})
     with serving(command, run_dir / "gateway.log", f"{url}/openapi.json", env):
         yield url
 

@@ -92,6 +92,28 @@ def test_answers_are_never_mixed_up_under_concurrency(stack: tuple[RedisStack, s
         assert all(pool.map(check, numbers))
 
 
+@pytest.mark.parametrize("coalesce_rows", ["256", "0"])
+def test_concurrent_requests_share_redis_calls_when_coalescing(
+    tmp_path: Path, fizzbuzz_files: ModelFiles, coalesce_rows: str
+) -> None:
+    numbers = list(range(400))
+    settings = {"POLYSERVE_GATEWAY_COALESCE_ROWS": coalesce_rows}
+    with redis_with_module(tmp_path) as redis_stack, redis_stack.settings.client() as client:
+        deploy(client, fizzbuzz_files)
+        with gateway(redis_stack.url, tmp_path, settings=settings) as url:
+            client.execute_command("AI.INFO", "fizzbuzz", "RESETSTAT")
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                answers = list(pool.map(lambda n: predict(url, {"input.1": n}).json(), numbers))
+        info = client.execute_command("AI.INFO", "fizzbuzz")
+    assert answers == [{"next_number": codec.answer(n)} for n in numbers]
+    stats = dict(zip(info[::2], info[1::2], strict=True))
+    assert stats[b"samples"] == len(numbers)  # one row each, every one run once
+    if coalesce_rows == "0":
+        assert stats[b"calls"] == len(numbers)
+    else:  # 16 clients on one worker: some Redis calls carried several requests
+        assert stats[b"calls"] < len(numbers)
+
+
 def test_openapi_documents_the_contract(stack: tuple[RedisStack, str]) -> None:
     _, url = stack
     spec = requests.get(f"{url}/openapi.json", timeout=TIMEOUT).json()

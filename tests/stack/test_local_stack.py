@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis
 import requests
 
 from models.artifacts import ModelFiles
@@ -117,6 +118,25 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     table = (folder / "report.md").read_text()
     assert all(f"| {name} |" in table for name in BACKENDS)
     assert "| flask |" in result.stdout
+
+
+def test_the_batching_benchmark_measures_each_setting_and_restores_the_model(stack: dict) -> None:
+    command = [
+        sys.executable, "-m", "loadtest", "batching", "--rounds", "1", "--duration", "1",
+        "--batchsizes", "0,4", "--connections", "2",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, env=stack["env"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [
+        line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line
+    ]
+    assert [row.split(" | ")[0] for row in rows[1:]] == ["| off", "| 4"]
+    assert all(float(row.split(" | ")[1].replace(",", "")) > 0 for row in rows[1:])
+    with redis.Redis(port=int(stack["ports"]["POLYSERVE_REDIS_PORT"])) as client:
+        meta = client.execute_command("AI.MODELGET", "fizzbuzz", "META")
+    assert dict(zip(meta[::2], meta[1::2], strict=True))[b"batchsize"] == 0
 
 
 def test_down_stops_everything_up_started(stack: dict) -> None:

@@ -9,18 +9,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from services.contract import errors
 from services.contract.dataplane import AsyncDataPlane, Reply
-from services.contract.handler import AsyncModelHandler
+from services.contract.handler import AsyncModelHandler, AsyncPredictor
 from services.contract.protocol import CONTENT_TYPE, render
 from services.redisai.gateway import schemas
+from services.redisai.gateway.coalescer import Coalescer
 from services.redisai.gateway.fast_path import PredictionFastPath, read_body
 from services.redisai.gateway.redis_model import RedisModel
+from services.redisai.gateway.resp import RespClient
 
 BACKEND = "redisai"
 MODEL = "fizzbuzz"
@@ -32,15 +33,18 @@ def respond(reply: Reply) -> Response:
     return Response(render(body), status_code=status, media_type=CONTENT_TYPE)
 
 
-def create_app(redis_url: str, timeout_s: float, pool_size: int = 64) -> ASGIApp:
-    client = aioredis.Redis.from_url(
-        redis_url,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        max_connections=pool_size,
-        health_check_interval=30,
-    )
-    plane = AsyncDataPlane([AsyncModelHandler(MODEL, RedisModel(client, MODEL, timeout_s))])
+def create_app(
+    redis_url: str,
+    timeout_s: float,
+    coalesce_rows: int = 0,
+    calls_in_flight: int = 1,
+) -> ASGIApp:
+    """The gateway; with `coalesce_rows`, requests waiting together share Redis calls."""
+    client = RespClient(redis_url, timeout_s)
+    predictor: AsyncPredictor = RedisModel(client, MODEL, timeout_s)
+    if coalesce_rows:
+        predictor = Coalescer(predictor, coalesce_rows, calls_in_flight)
+    plane = AsyncDataPlane([AsyncModelHandler(MODEL, predictor)])
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.contract.errors import ModelNotReady
+from services.redisai.gateway.resp import RespClient
 
 # Replies meaning "this Redis cannot serve the model now", as opposed to a failed run.
 NOT_SERVING_ERRORS = ("model key is empty", "WRONGTYPE", "unknown command")
@@ -25,7 +25,7 @@ NOT_SERVING_ERRORS = ("model key is empty", "WRONGTYPE", "unknown command")
 class RedisModel:
     """A predictor (encoded inputs -> logits) backed by a model key in RedisAI."""
 
-    def __init__(self, client: aioredis.Redis, key: str, timeout_s: float) -> None:
+    def __init__(self, client: RespClient, key: str, timeout_s: float) -> None:
         self.client = client
         self.key = key
         self.timeout_s = timeout_s
@@ -39,7 +39,8 @@ class RedisModel:
             "|>", "AI.TENSORGET", "logits", "BLOB",
         )  # fmt: skip
         try:
-            reply = await asyncio.wait_for(self.client.execute_command(*command), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                reply = await self.client.execute_command(*command)
         except (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError) as error:
             raise ModelNotReady(f"Redis did not answer in time ({error or 'timeout'})") from None
         except ResponseError as error:

@@ -1,0 +1,83 @@
+"""Does the module's auto-batching pay? The running RedisAI backend, redeployed per setting.
+
+    python -m loadtest batching [--batchsizes 0,16] [--connections 8,64] [--rounds 3]
+                                [--duration 6]
+
+For each round, the model is stored again with each BATCHSIZE in turn (0: no batching) and
+loaded with wrk at each connection count; each cell is the median of its rounds. The model is
+stored back with the batching it had before. Needs `python -m services up` (redisai).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import redis
+
+from exporters.redisai import Batching, deploy, stored_meta
+from loadtest.figures import LoadSettings, RunFigures
+from loadtest.wrk_run import run_wrk
+from models.artifacts import ModelFiles
+from services.config import backend_urls, redis_url
+from services.process import http_ok
+
+MODEL = "fizzbuzz"
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _batching_of(meta: dict[bytes, object] | None) -> Batching:
+    keys = (b"batchsize", b"minbatchsize", b"minbatchtimeout")
+    return Batching(*(int(str(meta[key])) for key in keys)) if meta else Batching()
+
+
+def table(cells: dict[tuple[int, int], list[RunFigures]], connections: list[int]) -> str:
+    """Markdown: a row per BATCHSIZE, req/s and p99 per connection count (median rounds)."""
+    header = "| BATCHSIZE | " + " | ".join(f"{c} conns req/s | p99 ms" for c in connections)
+    lines = [header + " |", "| ---: |" + " ---: | ---: |" * len(connections)]
+    for batchsize in sorted({b for b, _ in cells}):
+        row = []
+        for count in connections:
+            runs = cells[(batchsize, count)]
+            row.append(f"{statistics.median(r.requests_per_s for r in runs):,.0f}")
+            row.append(f"{statistics.median(r.p99_ms for r in runs):.1f}")
+        lines.append(f"| {batchsize or 'off'} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def batching(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtest batching", description=__doc__)
+    parser.add_argument("--batchsizes", type=_numbers, default=[0, 16])
+    parser.add_argument("--connections", type=_numbers, default=[8, 64])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=6, help="seconds per run")
+    args = parser.parse_args(argv)
+    if min(args.connections, default=0) < 1 or min(args.batchsizes, default=-1) < 0:
+        parser.error("connections must be positive and batch sizes not negative")
+    url = backend_urls()["redisai"]
+    if not http_ok(f"{url}/ping"):
+        print("redisai is not healthy (python -m services up)")
+        return 1
+    files = ModelFiles.of(MODEL)
+    cells: dict[tuple[int, int], list[RunFigures]] = {}
+    failures = 0
+    with redis.Redis.from_url(redis_url(), socket_timeout=30) as client:
+        before = _batching_of(stored_meta(client, MODEL))
+        try:
+            for round_ in range(args.rounds):
+                for batchsize in args.batchsizes:
+                    deploy(client, files, Batching(batchsize))
+                    for count in args.connections:
+                        label = f"[round {round_ + 1}] BATCHSIZE {batchsize}, {count} conns"
+                        settings = LoadSettings(count, 1, args.duration)
+                        figures = run_wrk(url, settings, label)
+                        failures += figures.failures
+                        cells.setdefault((batchsize, count), []).append(figures)
+        finally:
+            deploy(client, files, before)
+    print(f"\nwrk, {args.duration} s runs, median of {args.rounds} rounds, {failures} failures\n")
+    print(table(cells, args.connections))
+    return 0 if failures == 0 else 2

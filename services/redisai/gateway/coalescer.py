@@ -1,0 +1,96 @@
+"""Requests waiting in one gateway worker go to Redis together, as one model run.
+
+Each round trip to RedisAI costs the gateway a command to pack and a reply to parse, and
+costs Redis a hand-off to a worker thread and back; the model run itself is the cheap part.
+While a run is in flight, the requests that arrive queue here and leave as one batch when a
+slot frees: under load, a round trip carries several requests; alone, a request goes at once.
+Only validated inputs get here, so a batch fails only as a whole (Redis down, a timeout), and
+then every request of it gets that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from services.contract.handler import AsyncPredictor
+
+Waiting = tuple[np.ndarray, asyncio.Future[np.ndarray]]
+
+
+class Coalescer:
+    """An AsyncPredictor that merges concurrent calls into calls of `predict` on stacked rows.
+
+    At most `max_in_flight` calls of `predict` run at once; a call carries at most `max_rows`
+    rows, except that a single request larger than that goes alone.
+    """
+
+    def __init__(self, predict: AsyncPredictor, max_rows: int, max_in_flight: int) -> None:
+        self.predict = predict
+        self.max_rows = max_rows
+        self.max_in_flight = max_in_flight
+        self._waiting: list[Waiting] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._flush_scheduled = False
+
+    async def __call__(self, bits: np.ndarray) -> np.ndarray:
+        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        self._waiting.append((bits, future))
+        self._schedule_flush()
+        return await future
+
+    def _schedule_flush(self) -> None:
+        """Flush on the next turn of the loop, so requests arriving in this one join."""
+        slot_free = len(self._in_flight) < self.max_in_flight
+        if self._waiting and slot_free and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch = self._take_batch()
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        self._schedule_flush()
+
+    def _take_batch(self) -> list[Waiting]:
+        """The oldest waiting requests within max_rows (at least one); abandoned ones dropped."""
+        self._waiting = [(bits, future) for bits, future in self._waiting if not future.done()]
+        rows, count = 0, 0
+        for bits, _ in self._waiting:
+            if count and rows + len(bits) > self.max_rows:
+                break
+            rows, count = rows + len(bits), count + 1
+        batch, self._waiting = self._waiting[:count], self._waiting[count:]
+        return batch
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._schedule_flush()
+
+    async def _run(self, batch: list[Waiting]) -> None:
+        futures = [future for _, future in batch]
+        try:
+            for future, output in zip(futures, await self._predict_rows(batch), strict=True):
+                if not future.done():
+                    future.set_result(output)
+        except Exception as error:  # noqa: BLE001 - handed to every request of the batch
+            for future in futures:
+                if not future.done():
+                    future.set_exception(error)
+        finally:  # cancelled (the worker is stopping): nobody is left waiting for ever
+            for future in futures:
+                future.cancel()
+
+    async def _predict_rows(self, batch: list[Waiting]) -> list[np.ndarray]:
+        if len(batch) == 1:
+            return [await self.predict(batch[0][0])]
+        logits = await self.predict(np.concatenate([bits for bits, _ in batch]))
+        outputs, start = [], 0
+        for bits, _ in batch:
+            outputs.append(logits[start : start + len(bits)])
+            start += len(bits)
+        return outputs

@@ -1,0 +1,185 @@
+"""A lean Redis client for the gateway's hot path: one pipelined connection per worker.
+
+redis-py's asyncio client spent more of the gateway's time per call (pool checkout, retry
+wrapper, health checks, a generic parser) than Redis took to run the model, so predictions
+go through this instead: commands are written in order on one connection and their replies
+resolve the callers' futures in the same order, without waiting for each other. It speaks
+RESP2 and raises redis-py's exception classes, so callers handle errors as they would there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import ssl
+from typing import Any, cast
+
+from redis.asyncio.connection import SSLConnection, parse_url
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+Reply = Any  # bytes, int, None, a ResponseError, or a list of those
+CRLF = b"\r\n"
+
+
+def pack(args: tuple[object, ...]) -> bytes:
+    """A command as a RESP array of bulk strings."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts += (b"$%d\r\n" % len(data), data, CRLF)
+    return b"".join(parts)
+
+
+def parse(buffer: bytes | bytearray, start: int) -> tuple[Reply, int] | None:
+    """The reply starting at `start` and the position after it, or None if it is incomplete.
+
+    Error replies come back as ResponseError values (not raised), as elements of arrays do.
+    """
+    end = buffer.find(CRLF, start)
+    if end < 0:
+        return None
+    kind, line, after = buffer[start : start + 1], bytes(buffer[start + 1 : end]), end + 2
+    if kind == b"+":
+        return line, after
+    if kind == b"-":
+        return ResponseError(line.decode(errors="replace")), after
+    if kind == b":":
+        return int(line), after
+    if kind == b"$":
+        size = int(line)
+        if size < 0:
+            return None, after
+        if len(buffer) < after + size + 2:
+            return None
+        return bytes(buffer[after : after + size]), after + size + 2
+    if kind == b"*":
+        count, elements = int(line), []
+        if count < 0:
+            return None, after
+        for _ in range(count):
+            parsed = parse(buffer, after)
+            if parsed is None:
+                return None
+            element, after = parsed
+            elements.append(element)
+        return elements, after
+    raise RedisConnectionError(f"unexpected reply from Redis: {bytes(buffer[start:end])!r}")
+
+
+class _Pipeline(asyncio.Protocol):
+    """One connection: each sent command gets a future, resolved when its reply is in."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiting: collections.deque[asyncio.Future[Reply]] = collections.deque()
+        self.buffer = bytearray()
+        self.lost: Exception | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        position = 0
+        try:
+            while self.waiting and (parsed := parse(self.buffer, position)) is not None:
+                reply, position = parsed
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_result(reply)
+        except RedisConnectionError as error:  # the stream is garbled: nothing after is safe
+            self._fail(error)
+            return
+        del self.buffer[:position]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(RedisConnectionError(f"connection to Redis lost ({exc or 'closed'})"))
+
+    def _fail(self, error: Exception) -> None:
+        self.lost = error
+        if self.transport is not None:
+            self.transport.abort()
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(error)
+
+    def send(self, packed: bytes) -> asyncio.Future[Reply]:
+        assert self.transport is not None
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        self.transport.write(packed)
+        return future
+
+
+class RespClient:
+    """Commands over one lazily opened connection, reopened on the next call after a loss.
+
+    The URL is redis-py's (redis://, rediss://, unix://, with password, username and db).
+    A reply that is an error raises ResponseError; a lost connection raises ConnectionError.
+    """
+
+    def __init__(self, url: str, connect_timeout_s: float) -> None:
+        self.options = parse_url(url)
+        self.connect_timeout_s = connect_timeout_s
+        self._pipeline: _Pipeline | None = None
+        self._connecting: asyncio.Lock | None = None
+
+    async def execute_command(self, *args: object) -> Reply:
+        pipeline = await self._connected()
+        reply = await pipeline.send(pack(args))
+        if isinstance(reply, ResponseError):
+            raise reply
+        return reply
+
+    async def aclose(self) -> None:
+        if self._pipeline is not None and self._pipeline.transport is not None:
+            self._pipeline.transport.close()
+        self._pipeline = None
+
+    async def _connected(self) -> _Pipeline:
+        pipeline = self._pipeline
+        if pipeline is not None and pipeline.lost is None:
+            return pipeline
+        self._connecting = self._connecting or asyncio.Lock()
+        async with self._connecting:  # one reconnection for all the callers waiting on it
+            if self._pipeline is None or self._pipeline.lost is not None:
+                self._pipeline = None
+                self._pipeline = await asyncio.wait_for(self._open(), self.connect_timeout_s)
+            return self._pipeline
+
+    async def _open(self) -> _Pipeline:
+        loop, options = asyncio.get_running_loop(), self.options
+        try:
+            if "path" in options:
+                _, pipeline = await loop.create_unix_connection(_Pipeline, options["path"])
+            else:
+                tls = (
+                    ssl.create_default_context()
+                    if options.get("connection_class") is SSLConnection
+                    else None
+                )
+                _, pipeline = await loop.create_connection(
+                    _Pipeline, options.get("host", "localhost"), options.get("port", 6379), ssl=tls
+                )
+        except OSError as error:
+            raise RedisConnectionError(f"cannot connect to Redis: {error}") from None
+        for command in self._handshake():
+            reply = await pipeline.send(pack(command))
+            if isinstance(reply, ResponseError):
+                pipeline.transport.close()
+                raise RedisConnectionError(f"Redis refused {command[0]}: {reply}")
+        return pipeline
+
+    def _handshake(self) -> list[tuple[object, ...]]:
+        """AUTH and SELECT as the URL asks: what every new connection sends first."""
+        options, commands = self.options, []
+        if options.get("password") is not None:
+            user = options.get("username")
+            commands.append(
+                ("AUTH", user, options["password"]) if user else ("AUTH", options["password"])
+            )
+        if options.get("db"):
+            commands.append(("SELECT", options["db"]))
+        return commands

@@ -1,0 +1,116 @@
+"""The gateway's lean Redis client: the RESP codec, and the client against a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from services.process import free_port
+from services.redisai.gateway.resp import RespClient, pack, parse
+from services.redisai.server import RedisSettings
+from tests.redisai.stack import RedisStack
+
+PASSWORD = "s3cret"
+
+
+def test_pack_writes_bulk_strings() -> None:
+    assert pack(("SET", "k", 12, b"\x00\r\n")) == (
+        b"*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n12\r\n$3\r\n\x00\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("wire", "reply"),
+    [
+        (b"+OK\r\n", b"OK"),
+        (b":-42\r\n", -42),
+        (b"$5\r\na\r\nbc\r\n", b"a\r\nbc"),
+        (b"$-1\r\n", None),
+        (b"*0\r\n", []),
+        (b"*3\r\n+OK\r\n*1\r\n:1\r\n$2\r\nhi\r\n", [b"OK", [1], b"hi"]),
+    ],
+)
+def test_parse_reads_each_reply_kind_and_stops_where_it_ends(wire: bytes, reply: object) -> None:
+    assert parse(wire + b"+next\r\n", 0) == (reply, len(wire))
+    for cut in range(len(wire)):  # any prefix is incomplete, never misread
+        assert parse(wire[:cut], 0) is None
+
+
+def test_parse_returns_error_replies_as_values_even_inside_arrays() -> None:
+    parsed = parse(b"*2\r\n-ERR bad\r\n+OK\r\n", 0)
+    assert parsed is not None
+    (error, ok), _ = parsed
+    assert isinstance(error, ResponseError)
+    assert str(error) == "ERR bad"
+    assert ok == b"OK"
+
+
+def test_parse_refuses_a_garbled_stream() -> None:
+    with pytest.raises(RedisConnectionError):
+        parse(b"?what\r\n", 0)
+
+
+@pytest.fixture
+def redis_stack(tmp_path: Path) -> Iterator[RedisStack]:
+    settings = RedisSettings(free_port(), tmp_path / "data", password=PASSWORD)
+    stack = RedisStack(settings, tmp_path / "redis.log")
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def url(stack: RedisStack, password: str | None = PASSWORD, db: int = 0) -> str:
+    auth = f":{password}@" if password else ""
+    return f"redis://{auth}127.0.0.1:{stack.settings.port}/{db}"
+
+
+def test_commands_pipeline_on_one_connection_and_keep_their_order(redis_stack: RedisStack) -> None:
+    async def scenario() -> list[object]:
+        client = RespClient(url(redis_stack, db=3), 2)
+        replies = await asyncio.gather(*(client.execute_command("INCR", "n") for _ in range(50)))
+        replies.append(await client.execute_command("CLIENT", "LIST"))
+        await client.aclose()
+        return replies
+
+    *counts, clients = asyncio.run(scenario())
+    assert counts == list(range(1, 51))
+    assert clients.count(b"cmd=") == 1  # one connection carried them all
+    assert b" db=3 " in clients  # the URL's database was selected
+
+
+def test_an_error_reply_raises_and_the_connection_stays_usable(redis_stack: RedisStack) -> None:
+    async def scenario() -> object:
+        client = RespClient(url(redis_stack), 2)
+        with pytest.raises(ResponseError, match="unknown command"):
+            await client.execute_command("NO.SUCH.COMMAND")
+        return await client.execute_command("PING")
+
+    assert asyncio.run(scenario()) == b"PONG"
+
+
+def test_a_wrong_password_is_a_connection_error(redis_stack: RedisStack) -> None:
+    async def scenario() -> None:
+        await RespClient(url(redis_stack, password="wrong"), 2).execute_command("PING")
+
+    with pytest.raises(RedisConnectionError, match="AUTH"):
+        asyncio.run(scenario())
+
+
+def test_it_reconnects_after_redis_comes_back(redis_stack: RedisStack) -> None:
+    async def scenario() -> object:
+        client = RespClient(url(redis_stack), 2)
+        assert await client.execute_command("PING") == b"PONG"
+        redis_stack.stop()
+        with pytest.raises(RedisConnectionError):
+            await client.execute_command("PING")
+        with pytest.raises(RedisConnectionError, match="cannot connect"):
+            await client.execute_command("PING")
+        redis_stack.start()
+        return await client.execute_command("PING")
+
+    assert asyncio.run(scenario()) == b"PONG"
