@@ -114,7 +114,9 @@ def gateway_coalesce_rows() -> int:
 
 
 def gateway_calls_in_flight() -> int:
-    """Redis calls one gateway worker has in flight at once while coalescing."""
+    """Redis calls one gateway worker has in flight at once while coalescing, and its
+    connections to Redis (each can hold one model run: Redis holds back a connection's next
+    command while its current one waits for a worker thread)."""
     return env_int("POLYSERVE_GATEWAY_CALLS_IN_FLIGHT", 2, minimum=1, maximum=64)
 
 

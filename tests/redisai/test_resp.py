@@ -71,7 +71,7 @@ def url(stack: RedisStack, password: str | None = PASSWORD, db: int = 0) -> str:
 
 def test_commands_pipeline_on_one_connection_and_keep_their_order(redis_stack: RedisStack) -> None:
     async def scenario() -> list[object]:
-        client = RespClient(url(redis_stack, db=3), 2)
+        client = RespClient(url(redis_stack, db=3), 2, connections=1)
         replies = await asyncio.gather(*(client.execute_command("INCR", "n") for _ in range(50)))
         replies.append(await client.execute_command("CLIENT", "LIST"))
         await client.aclose()
@@ -81,6 +81,24 @@ def test_commands_pipeline_on_one_connection_and_keep_their_order(redis_stack: R
     assert counts == list(range(1, 51))
     assert clients.count(b"cmd=") == 1  # one connection carried them all
     assert b" db=3 " in clients  # the URL's database was selected
+
+
+def test_a_blocked_command_holds_back_only_its_own_connection(redis_stack: RedisStack) -> None:
+    async def scenario(connections: int) -> list[object]:
+        client = RespClient(url(redis_stack), 2, connections=connections)
+        order: list[object] = []
+
+        async def run(*command: object) -> None:
+            order.append(await client.execute_command(*command))
+
+        blocked = asyncio.ensure_future(run("BLPOP", "queue", "0.3"))
+        await asyncio.sleep(0.05)  # BLPOP is waiting in Redis now
+        await asyncio.gather(blocked, run("PING"))
+        await client.aclose()
+        return order
+
+    assert asyncio.run(scenario(connections=2)) == [b"PONG", None]  # PING overtook BLPOP
+    assert asyncio.run(scenario(connections=1)) == [None, b"PONG"]  # PING waited behind it
 
 
 def test_an_error_reply_raises_and_the_connection_stays_usable(redis_stack: RedisStack) -> None:

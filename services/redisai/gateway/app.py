@@ -39,8 +39,9 @@ def create_app(
     coalesce_rows: int = 0,
     calls_in_flight: int = 1,
 ) -> ASGIApp:
-    """The gateway; with `coalesce_rows`, requests waiting together share Redis calls."""
-    client = RespClient(redis_url, timeout_s)
+    """The gateway. With `coalesce_rows`, requests waiting together share Redis calls, at most
+    `calls_in_flight` at once; that is also the number of connections to Redis."""
+    client = RespClient(redis_url, timeout_s, connections=calls_in_flight)
     predictor: AsyncPredictor = RedisModel(client, MODEL, timeout_s)
     if coalesce_rows:
         predictor = Coalescer(predictor, coalesce_rows, calls_in_flight)

@@ -1,10 +1,10 @@
-"""A lean Redis client for the gateway's hot path: one pipelined connection per worker.
+"""A lean Redis client for the gateway's hot path: a few pipelined connections per worker.
 
 redis-py's asyncio client spent more of the gateway's time per call (pool checkout, retry
 wrapper, health checks, a generic parser) than Redis took to run the model, so predictions
-go through this instead: commands are written in order on one connection and their replies
-resolve the callers' futures in the same order, without waiting for each other. It speaks
-RESP2 and raises redis-py's exception classes, so callers handle errors as they would there.
+go through this instead: commands are written on a connection without waiting for earlier
+replies, and the replies resolve the callers' futures in order. It speaks RESP2 and raises
+redis-py's exception classes, so callers handle errors as they would there.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from redis.asyncio.connection import SSLConnection, parse_url
@@ -113,43 +114,64 @@ class _Pipeline(asyncio.Protocol):
         return future
 
 
-class RespClient:
-    """Commands over one lazily opened connection, reopened on the next call after a loss.
+class _Slot:
+    """One of the client's connections: opened when first needed, and again after a loss."""
 
-    The URL is redis-py's (redis://, rediss://, unix://, with password, username and db).
-    A reply that is an error raises ResponseError; a lost connection raises ConnectionError.
+    def __init__(self) -> None:
+        self.pipeline: _Pipeline | None = None
+        self.opening = asyncio.Lock()
+
+    @property
+    def load(self) -> int:
+        """0: open and idle; 1: closed (one connect away); 1 + replies awaited: busy."""
+        if self.pipeline is None or self.pipeline.lost is not None:
+            return 1
+        return len(self.pipeline.waiting) and 1 + len(self.pipeline.waiting)
+
+    async def connected(self, open_: Callable[[], Awaitable[_Pipeline]]) -> _Pipeline:
+        async with self.opening:  # one connection for all the callers waiting on it
+            if self.pipeline is None or self.pipeline.lost is not None:
+                self.pipeline = None
+                self.pipeline = await open_()
+            return self.pipeline
+
+
+class RespClient:
+    """Commands over up to `connections` connections, each pipelined, opened as load needs.
+
+    Redis answers a connection's commands in order and holds back the rest while one is
+    blocked (a model run waits for a worker thread), so runs that should overlap go out on
+    different connections: each command takes the least busy one. The URL is redis-py's
+    (redis://, rediss://, unix://, with password, username and db). A reply that is an error
+    raises ResponseError; a lost or refused connection raises ConnectionError.
     """
 
-    def __init__(self, url: str, connect_timeout_s: float) -> None:
+    def __init__(self, url: str, connect_timeout_s: float, connections: int = 4) -> None:
         self.options = parse_url(url)
         self.connect_timeout_s = connect_timeout_s
-        self._pipeline: _Pipeline | None = None
-        self._connecting: asyncio.Lock | None = None
+        self._slots = [_Slot() for _ in range(connections)]
 
     async def execute_command(self, *args: object) -> Reply:
-        pipeline = await self._connected()
+        slot = min(self._slots, key=lambda slot: slot.load)
+        pipeline = slot.pipeline
+        if pipeline is None or pipeline.lost is not None:
+            pipeline = await slot.connected(self._open)
         reply = await pipeline.send(pack(args))
         if isinstance(reply, ResponseError):
             raise reply
         return reply
 
     async def aclose(self) -> None:
-        if self._pipeline is not None and self._pipeline.transport is not None:
-            self._pipeline.transport.close()
-        self._pipeline = None
-
-    async def _connected(self) -> _Pipeline:
-        pipeline = self._pipeline
-        if pipeline is not None and pipeline.lost is None:
-            return pipeline
-        self._connecting = self._connecting or asyncio.Lock()
-        async with self._connecting:  # one reconnection for all the callers waiting on it
-            if self._pipeline is None or self._pipeline.lost is not None:
-                self._pipeline = None
-                self._pipeline = await asyncio.wait_for(self._open(), self.connect_timeout_s)
-            return self._pipeline
+        for slot in self._slots:
+            if slot.pipeline is not None and slot.pipeline.transport is not None:
+                slot.pipeline.transport.close()
+            slot.pipeline = None
 
     async def _open(self) -> _Pipeline:
+        async with asyncio.timeout(self.connect_timeout_s):
+            return await self._connect_and_handshake()
+
+    async def _connect_and_handshake(self) -> _Pipeline:
         loop, options = asyncio.get_running_loop(), self.options
         try:
             if "path" in options:
