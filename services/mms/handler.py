@@ -21,7 +21,7 @@ import numpy as np
 from models.fizzbuzz import codec
 from models.fizzbuzz.codec import InvalidInput
 from services.contract.errors import MethodNotAllowed, PayloadTooLarge, error_response
-from services.contract.handler import ModelHandler
+from services.contract.handler import ModelHandler, split_rows
 from services.contract.protocol import (
     BACKEND_HEADER,
     CONTENT_TYPE,
@@ -81,11 +81,12 @@ class BatchHandler:
         return respond(context, [reply for reply in replies if reply is not None])
 
     def predict(self, requests: list[PredictionRequest]) -> list[np.ndarray]:
-        """Labels for every request from one engine call over all their numbers."""
+        """Logits for every request from one engine call over all their numbers."""
+        if len(requests) == 1:
+            return [self.handler.predict(requests[0])]
         numbers = [n for request in requests for n in request.numbers]
-        labels = self.handler.predict(PredictionRequest(numbers, batch=True))
-        bounds = np.cumsum([len(request.numbers) for request in requests])[:-1]
-        return np.split(labels, bounds)
+        logits = self.handler.predict(PredictionRequest(numbers, batch=True))
+        return split_rows(logits, [len(request.numbers) for request in requests])
 
 
 def request_headers(context: Any, idx: int) -> dict[str, str]:

@@ -14,7 +14,7 @@ import asyncio
 
 import numpy as np
 
-from services.contract.handler import AsyncPredictor
+from services.contract.handler import AsyncPredictor, split_rows
 
 Waiting = tuple[np.ndarray, asyncio.Future[np.ndarray]]
 
@@ -89,8 +89,4 @@ class Coalescer:
         if len(batch) == 1:
             return [await self.predict(batch[0][0])]
         logits = await self.predict(np.concatenate([bits for bits, _ in batch]))
-        outputs, start = [], 0
-        for bits, _ in batch:
-            outputs.append(logits[start : start + len(bits)])
-            start += len(bits)
-        return outputs
+        return split_rows(logits, [len(bits) for bits, _ in batch])
