@@ -1,4 +1,4 @@
-"""Load tests: `python -m loadtest {compare,soak,batching} --help`."""
+"""Load tests: `python -m loadtest {compare,soak,batching,variants} --help`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import sys
 from loadtest.batching import batching
 from loadtest.compare import compare
 from loadtest.soak import soak
+from loadtest.variants import variants
 
-COMMANDS = {"compare": compare, "soak": soak, "batching": batching}
+COMMANDS = {"compare": compare, "soak": soak, "batching": batching, "variants": variants}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

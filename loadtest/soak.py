@@ -2,10 +2,11 @@
 
     python -m loadtest soak --backend redisai [--duration 300] [--share 0.8] [--connections 8]
 
-Measures the backend's peak rate with wrk for 10 s, then loads it at `share` of that rate
-for `duration` seconds (wrk with a pause between requests on each connection), sampling the
-RSS of its processes every 10 s. Reports the RSS after the first tenth of the run (warm) and
-at the end, and the growth between them.
+Measures the backend's peak rate with wrk for 10 s, finds the pause between requests that
+holds `share` of that rate (two 5 s trial runs), then loads the backend at that rate for
+`duration` seconds (wrk with the pause on each connection), sampling the RSS of its
+processes every 10 s. Reports the RSS after the first tenth of the run (warm) and at the end,
+and the growth between them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,23 @@ from services.stack import backends
 
 SAMPLE_EVERY_S = 10
 PEAK_RUN_S = 10
+CALIBRATION_RUNS, CALIBRATION_S = 2, 5
 GROWTH_LIMIT = 0.05
+
+
+def calibrated_delay_ms(url: str, connections: int, target: float, latency_ms: float) -> float:
+    """The pause per request that holds `connections` near `target` req/s.
+
+    A connection's cycle is its latency plus the pause, and the latency at the target rate
+    is not known beforehand (lower than at peak): short trial runs correct the pause by the
+    cycle time they missed by.
+    """
+    delay_ms = max(0.0, connections / target * 1000 - latency_ms)
+    for trial in range(CALIBRATION_RUNS):
+        settings = LoadSettings(connections, 1, CALIBRATION_S)
+        rate = run_wrk(url, settings, f"calibration {trial + 1}", delay_ms).requests_per_s
+        delay_ms = max(0.0, delay_ms + (connections / target - connections / rate) * 1000)
+    return delay_ms
 
 
 def soak(argv: list[str] | None = None) -> int:
@@ -42,7 +59,7 @@ def soak(argv: list[str] | None = None) -> int:
 
     peak = run_wrk(backend.url, LoadSettings(args.connections, 1, PEAK_RUN_S), "peak rate")
     target = peak.requests_per_s * args.share
-    delay_ms = max(0, round(args.connections / target * 1000 - peak.p50_ms))
+    delay_ms = calibrated_delay_ms(backend.url, args.connections, target, peak.p50_ms)
     samples: list[tuple[float, float]] = []
     stop = threading.Event()
 
@@ -66,7 +83,8 @@ def soak(argv: list[str] | None = None) -> int:
     end = samples[-1][1]
     growth = (end - warm) / warm
     print(f"\n{backend.name}: peak {peak.requests_per_s:,.0f} req/s; soak held "
-          f"{steady.requests_per_s:,.0f} req/s for {args.duration} s "
+          f"{steady.requests_per_s:,.0f} req/s "
+          f"({steady.requests_per_s / peak.requests_per_s:.0%} of it) for {args.duration} s "
           f"({steady.failures} failures, p99 {steady.p99_ms:.1f} ms)")  # fmt: skip
     print(
         f"RSS: {warm:,.1f} MB warm, {end:,.1f} MB at the end: {growth:+.1%} "

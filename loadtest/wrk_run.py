@@ -22,7 +22,7 @@ NUMBER = 14
 THREADS = 2
 
 
-def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: int = 0) -> RunFigures:
+def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: float = 0) -> RunFigures:
     """Full speed, or with `delay_ms` between requests on each connection (a steady rate)."""
     wrk = shutil.which("wrk")
     if wrk is None:
