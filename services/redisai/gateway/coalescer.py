@@ -5,7 +5,8 @@ costs Redis a hand-off to a worker thread and back; the model run itself is the 
 While a run is in flight, the requests that arrive queue here and leave as one batch when a
 slot frees: under load, a round trip carries several requests; alone, a request goes at once.
 Only validated inputs get here, so a batch fails only as a whole (Redis down, a timeout), and
-then every request of it gets that error.
+then every request of it gets that error. A request waits at most for the calls ahead of it
+(each bounded by the Redis timeout), then for its own.
 """
 
 from __future__ import annotations
