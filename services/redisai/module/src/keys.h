@@ -50,6 +50,14 @@ class Key {
 // AOF rewrite and to replicate execution outputs. The caller frees them with FreeArgs.
 std::vector<RedisModuleString*> TensorSetArgs(RedisModuleString* key, const Tensor& t);
 void FreeArgs(std::vector<RedisModuleString*>& argv);
+// One argument for such a list: a new string holding `s`, or a copy of `key`.
+RedisModuleString* NewArg(const std::string& s);
+RedisModuleString* KeyArg(RedisModuleString* key);
+
+// RDB strings of models and scripts as the reference writes them: with their NUL, which
+// loading strips (model_type.cpp).
+void SaveCString(RedisModuleIO* io, const std::string& s);
+std::string LoadCString(RedisModuleIO* io);
 
 // Type callbacks, defined in tensor_type.cpp and model_type.cpp.
 void* TensorRdbLoad(RedisModuleIO* io, int encver);

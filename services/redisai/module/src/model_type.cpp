@@ -9,8 +9,6 @@
 
 namespace rai::keys {
 
-namespace {
-
 void SaveCString(RedisModuleIO* io, const std::string& s) {
   rm::SaveStringBuffer(io, s.c_str(), s.size() + 1);  // with its NUL, as the reference does
 }
@@ -25,6 +23,8 @@ std::string LoadCString(RedisModuleIO* io) {
   return s;
 }
 
+namespace {
+
 std::vector<std::string> Chunks(const std::string& blob) {
   // k = floor(L / C) + 1 chunks; the last one may be empty (spec §2.5, Q3).
   size_t c = static_cast<size_t>(config().model_chunk_size);
@@ -34,10 +34,6 @@ std::vector<std::string> Chunks(const std::string& blob) {
     if (blob.size() - off < c) break;
   }
   return out;
-}
-
-RedisModuleString* Make(const std::string& s) {
-  return rm::CreateString(nullptr, s.data(), s.size());
 }
 
 }  // namespace
@@ -106,25 +102,23 @@ void ModelRdbSave(RedisModuleIO* io, void* value) {
 
 void ModelAofRewrite(RedisModuleIO* aof, RedisModuleString* key, void* value) {
   const Model& m = **static_cast<ModelPtr*>(value);
-  size_t len = 0;
-  const char* k = rm::StringPtrLen(key, &len);
-  std::vector<RedisModuleString*> argv{rm::CreateString(nullptr, k, len)};
+  std::vector<RedisModuleString*> argv{KeyArg(key)};
   for (const std::string& s :
        {std::string(BackendName(m.spec.backend)), m.spec.device, std::string("TAG"), m.spec.tag,
         std::string("BATCHSIZE"), std::to_string(m.spec.batchsize), std::string("MINBATCHSIZE"),
         std::to_string(m.spec.minbatchsize), std::string("MINBATCHTIMEOUT"),
         std::to_string(m.spec.minbatchtimeout)})
-    argv.push_back(Make(s));
+    argv.push_back(NewArg(s));
   if (m.spec.backend == Backend::TF) {
-    argv.push_back(Make("INPUTS"));
-    argv.push_back(Make(std::to_string(m.spec.inputs.size())));
-    for (const auto& n : m.spec.inputs) argv.push_back(Make(n));
-    argv.push_back(Make("OUTPUTS"));
-    argv.push_back(Make(std::to_string(m.spec.outputs.size())));
-    for (const auto& n : m.spec.outputs) argv.push_back(Make(n));
+    argv.push_back(NewArg("INPUTS"));
+    argv.push_back(NewArg(std::to_string(m.spec.inputs.size())));
+    for (const auto& n : m.spec.inputs) argv.push_back(NewArg(n));
+    argv.push_back(NewArg("OUTPUTS"));
+    argv.push_back(NewArg(std::to_string(m.spec.outputs.size())));
+    for (const auto& n : m.spec.outputs) argv.push_back(NewArg(n));
   }
-  argv.push_back(Make("BLOB"));
-  for (const auto& c : Chunks(m.spec.blob)) argv.push_back(Make(c));
+  argv.push_back(NewArg("BLOB"));
+  for (const auto& c : Chunks(m.spec.blob)) argv.push_back(NewArg(c));
   rm::EmitAOF(aof, "AI.MODELSTORE", "v", argv.data(), argv.size());
   FreeArgs(argv);
 }

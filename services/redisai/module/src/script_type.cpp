@@ -8,28 +8,6 @@
 
 namespace rai::keys {
 
-namespace {
-
-void SaveCString(RedisModuleIO* io, const std::string& s) {
-  rm::SaveStringBuffer(io, s.c_str(), s.size() + 1);
-}
-
-std::string LoadCString(RedisModuleIO* io) {
-  size_t len = 0;
-  char* p = rm::LoadStringBuffer(io, &len);
-  if (p == nullptr) return {};
-  std::string s(p, len);
-  rm::Free(p);
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  return s;
-}
-
-RedisModuleString* Make(const std::string& s) {
-  return rm::CreateString(nullptr, s.data(), s.size());
-}
-
-}  // namespace
-
 void* ScriptRdbLoad(RedisModuleIO* io, int encver) {
   if (encver != 4) return nullptr;
   std::string device = LoadCString(io);
@@ -66,19 +44,17 @@ void ScriptRdbSave(RedisModuleIO* io, void* value) {
 
 void ScriptAofRewrite(RedisModuleIO* aof, RedisModuleString* key, void* value) {
   const Script& s = **static_cast<ScriptPtr*>(value);
-  size_t len = 0;
-  const char* k = rm::StringPtrLen(key, &len);
-  std::vector<RedisModuleString*> argv{rm::CreateString(nullptr, k, len), Make(s.device),
-                                       Make("TAG"), Make(s.tag)};
+  std::vector<RedisModuleString*> argv{KeyArg(key), NewArg(s.device), NewArg("TAG"),
+                                       NewArg(s.tag)};
   // A script without entry points is written as AI.SCRIPTSET, which replays (spec Q10).
   const char* command = s.entry_points.empty() ? "AI.SCRIPTSET" : "AI.SCRIPTSTORE";
   if (!s.entry_points.empty()) {
-    argv.push_back(Make("ENTRY_POINTS"));
-    argv.push_back(Make(std::to_string(s.entry_points.size())));
-    for (const auto& ep : s.entry_points) argv.push_back(Make(ep));
+    argv.push_back(NewArg("ENTRY_POINTS"));
+    argv.push_back(NewArg(std::to_string(s.entry_points.size())));
+    for (const auto& ep : s.entry_points) argv.push_back(NewArg(ep));
   }
-  argv.push_back(Make("SOURCE"));
-  argv.push_back(Make(s.source));
+  argv.push_back(NewArg("SOURCE"));
+  argv.push_back(NewArg(s.source));
   rm::EmitAOF(aof, command, "v", argv.data(), argv.size());
   FreeArgs(argv);
 }

@@ -6,23 +6,21 @@
 
 namespace rai::keys {
 
-namespace {
-
-RedisModuleString* Make(const std::string& s) {
+RedisModuleString* NewArg(const std::string& s) {
   return rm::CreateString(nullptr, s.data(), s.size());
 }
 
-}  // namespace
-
-std::vector<RedisModuleString*> TensorSetArgs(RedisModuleString* key, const Tensor& t) {
+RedisModuleString* KeyArg(RedisModuleString* key) {
   size_t len = 0;
   const char* k = rm::StringPtrLen(key, &len);
-  std::vector<RedisModuleString*> argv;
-  argv.push_back(rm::CreateString(nullptr, k, len));
-  argv.push_back(Make(Info(t.dtype).name));
-  for (int64_t d : t.shape) argv.push_back(Make(std::to_string(d)));
-  argv.push_back(Make("BLOB"));
-  argv.push_back(Make(t.data));
+  return rm::CreateString(nullptr, k, len);
+}
+
+std::vector<RedisModuleString*> TensorSetArgs(RedisModuleString* key, const Tensor& t) {
+  std::vector<RedisModuleString*> argv{KeyArg(key), NewArg(Info(t.dtype).name)};
+  for (int64_t d : t.shape) argv.push_back(NewArg(std::to_string(d)));
+  argv.push_back(NewArg("BLOB"));
+  argv.push_back(NewArg(t.data));
   return argv;
 }
 

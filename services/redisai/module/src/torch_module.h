@@ -31,8 +31,10 @@ class ScriptUnit {
 
 // Shared by models and scripts (torch_run.cpp).
 bool ToTorch(const Tensor& t, c10::Device device, at::Tensor* out, std::string* err);
-bool FromTorch(const at::Tensor& in, TensorPtr* out, std::string* err);
-bool Flatten(const c10::IValue& result, std::vector<at::Tensor>* out);
+// The tensors `fn` returned, flattened and converted into `outputs` (replacing what was
+// there); `expected` < 0 accepts any count. On failure sets `err` to the spec's text.
+bool CollectOutputs(const c10::IValue& result, const std::string& fn, long long expected,
+                    std::vector<TensorPtr>* outputs, std::string* err);
 
 // Torch exception text without its C++ backtrace.
 inline std::string ErrorText(const std::exception& e) {

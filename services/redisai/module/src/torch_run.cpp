@@ -26,6 +26,8 @@ bool ToTorch(const Tensor& t, c10::Device device, at::Tensor* out, std::string* 
   return true;
 }
 
+namespace {
+
 bool FromTorch(const at::Tensor& in, TensorPtr* out, std::string* err) {
   auto t = std::make_shared<Tensor>();
   switch (in.scalar_type()) {
@@ -76,6 +78,28 @@ bool Flatten(const c10::IValue& result, std::vector<at::Tensor>* out) {
   return false;
 }
 
+}  // namespace
+
+bool CollectOutputs(const c10::IValue& result, const std::string& fn, long long expected,
+                    std::vector<TensorPtr>* outputs, std::string* err) {
+  std::vector<at::Tensor> flat;
+  if (!Flatten(result, &flat)) {
+    *err = "Function returned non-tensor values" + fn;
+    return false;
+  }
+  if (expected >= 0 && static_cast<long long>(flat.size()) != expected) {
+    *err = "Function returned unexpected number of outputs - " + fn;
+    return false;
+  }
+  outputs->clear();
+  for (const at::Tensor& t : flat) {
+    TensorPtr converted;
+    if (!FromTorch(t, &converted, err)) return false;
+    outputs->push_back(std::move(converted));
+  }
+  return true;
+}
+
 bool Run(Module& module, const std::vector<TensorPtr>& inputs, long long expected_outputs,
          std::vector<TensorPtr>* outputs, std::string* err) {
   try {
@@ -88,22 +112,7 @@ bool Run(Module& module, const std::vector<TensorPtr>& inputs, long long expecte
       args.emplace_back(std::move(t));
     }
     c10::IValue result = module.module().forward(std::move(args));
-    std::vector<at::Tensor> flat;
-    if (!Flatten(result, &flat)) {
-      *err = "Function returned non-tensor valuesforward";
-      return false;
-    }
-    if (expected_outputs >= 0 && static_cast<long long>(flat.size()) != expected_outputs) {
-      *err = "Function returned unexpected number of outputs - forward";
-      return false;
-    }
-    outputs->clear();
-    for (const at::Tensor& t : flat) {
-      TensorPtr converted;
-      if (!FromTorch(t, &converted, err)) return false;
-      outputs->push_back(std::move(converted));
-    }
-    return true;
+    return CollectOutputs(result, "forward", expected_outputs, outputs, err);
   } catch (const std::exception& e) {
     *err = ErrorText(e);
     return false;

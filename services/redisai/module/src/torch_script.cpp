@@ -122,21 +122,7 @@ bool RunScript(ScriptUnit& unit, const std::string& fn, bool entry_point,
     c10::IValue result = (*function)(std::move(stack));
     outputs->clear();
     if (expected_outputs <= 0) return true;  // no OUTPUTS: the result is discarded
-    std::vector<at::Tensor> flat;
-    if (!Flatten(result, &flat)) {
-      *err = "Function returned non-tensor values" + fn;
-      return false;
-    }
-    if (static_cast<long long>(flat.size()) != expected_outputs) {
-      *err = "Function returned unexpected number of outputs - " + fn;
-      return false;
-    }
-    for (const at::Tensor& t : flat) {
-      TensorPtr converted;
-      if (!FromTorch(t, &converted, err)) return false;
-      outputs->push_back(std::move(converted));
-    }
-    return true;
+    return CollectOutputs(result, fn, expected_outputs, outputs, err);
   } catch (const std::exception& e) {
     *err = ErrorText(e);
     return false;
