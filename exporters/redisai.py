@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import redis
@@ -35,6 +35,11 @@ class Batching:
     batchsize: int = 0
     minbatchsize: int = 0
     minbatchtimeout: int = 0
+
+    @classmethod
+    def of_meta(cls, meta: dict[bytes, object]) -> Batching:
+        """The batching a model was stored with, from its `AI.MODELGET ... META` reply."""
+        return cls(*(int(str(meta[field.name.encode()])) for field in fields(cls)))
 
     def arguments(self) -> list[object]:
         if not self.batchsize:
@@ -64,11 +69,8 @@ def stored_meta(client: redis.Redis, key: str) -> dict[bytes, object] | None:
 
 
 def is_current(meta: dict[bytes, object] | None, tag: str, batching: Batching) -> bool:
-    return meta is not None and (
-        meta.get(b"tag") == tag.encode()
-        and meta.get(b"batchsize") == batching.batchsize
-        and meta.get(b"minbatchsize") == batching.minbatchsize
-        and meta.get(b"minbatchtimeout") == batching.minbatchtimeout
+    return (
+        meta is not None and meta.get(b"tag") == tag.encode() and Batching.of_meta(meta) == batching
     )
 
 

@@ -29,11 +29,6 @@ def _numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
-def _batching_of(meta: dict[bytes, object] | None) -> Batching:
-    keys = (b"batchsize", b"minbatchsize", b"minbatchtimeout")
-    return Batching(*(int(str(meta[key])) for key in keys)) if meta else Batching()
-
-
 def table(cells: dict[tuple[int, int], list[RunFigures]], connections: list[int]) -> str:
     """Markdown: a row per BATCHSIZE, req/s and p99 per connection count (median rounds)."""
     header = "| BATCHSIZE | " + " | ".join(f"{c} conns req/s | p99 ms" for c in connections)
@@ -65,7 +60,8 @@ def batching(argv: list[str] | None = None) -> int:
     cells: dict[tuple[int, int], list[RunFigures]] = {}
     failures = 0
     with redis.Redis.from_url(redis_url(), socket_timeout=30) as client:
-        before = _batching_of(stored_meta(client, MODEL))
+        meta = stored_meta(client, MODEL)
+        before = Batching.of_meta(meta) if meta else Batching()
         try:
             for round_ in range(args.rounds):
                 for batchsize in args.batchsizes:

@@ -29,15 +29,20 @@ def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
     )
 
 
+def launcher_env(run: Path) -> dict[str, str]:
+    """A run folder of the test's own and free ports (MMS takes none above MAX_PORT)."""
+    return {
+        "POLYSERVE_RUN": str(run),
+        PORT_VAR: str(free_port_below(MAX_PORT)),
+        MANAGEMENT_PORT_VAR: str(free_port_below(MAX_PORT)),
+    }
+
+
 def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
     fizzbuzz_files: ModelFiles, tmp_path: Path
 ) -> None:
-    port, management_port = free_port_below(MAX_PORT), free_port_below(MAX_PORT)
-    env = {
-        "POLYSERVE_RUN": str(tmp_path),
-        PORT_VAR: str(port),
-        MANAGEMENT_PORT_VAR: str(management_port),
-    }
+    env = launcher_env(tmp_path)
+    port = int(env[PORT_VAR])
     started = launcher("start", env)
     state_file = tmp_path / "mms" / "state.json"
     try:
@@ -76,12 +81,8 @@ def _group_of(process: psutil.Process) -> int | None:
 def test_a_front_port_taken_fails_the_start_and_leaves_nothing(
     fizzbuzz_files: ModelFiles, tmp_path: Path
 ) -> None:
-    port, management_port = free_port_below(MAX_PORT), free_port_below(MAX_PORT)
-    env = {
-        "POLYSERVE_RUN": str(tmp_path),
-        PORT_VAR: str(port),
-        MANAGEMENT_PORT_VAR: str(management_port),
-    }
+    env = launcher_env(tmp_path)
+    port = int(env[PORT_VAR])
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()

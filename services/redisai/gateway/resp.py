@@ -122,18 +122,26 @@ class _Slot:
         self.opening = asyncio.Lock()
 
     @property
+    def usable(self) -> _Pipeline | None:
+        """The connection if it is open and not lost."""
+        pipeline = self.pipeline
+        return pipeline if pipeline is not None and pipeline.lost is None else None
+
+    @property
     def load(self) -> int:
         """0: open and idle; 1: closed (one connect away); 1 + replies awaited: busy."""
-        if self.pipeline is None or self.pipeline.lost is not None:
+        pipeline = self.usable
+        if pipeline is None:
             return 1
-        return len(self.pipeline.waiting) and 1 + len(self.pipeline.waiting)
+        return 1 + len(pipeline.waiting) if pipeline.waiting else 0
 
     async def connected(self, open_: Callable[[], Awaitable[_Pipeline]]) -> _Pipeline:
         async with self.opening:  # one connection for all the callers waiting on it
-            if self.pipeline is None or self.pipeline.lost is not None:
+            pipeline = self.usable
+            if pipeline is None:
                 self.pipeline = None
-                self.pipeline = await open_()
-            return self.pipeline
+                self.pipeline = pipeline = await open_()
+            return pipeline
 
 
 class RespClient:
@@ -153,9 +161,7 @@ class RespClient:
 
     async def execute_command(self, *args: object) -> Reply:
         slot = min(self._slots, key=lambda slot: slot.load)
-        pipeline = slot.pipeline
-        if pipeline is None or pipeline.lost is not None:
-            pipeline = await slot.connected(self._open)
+        pipeline = slot.usable or await slot.connected(self._open)
         reply = await pipeline.send(pack(args))
         if isinstance(reply, ResponseError):
             raise reply
