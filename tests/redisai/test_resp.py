@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.process import free_port
 from services.redisai.gateway.resp import RespClient, pack, parse
@@ -99,6 +100,29 @@ def test_a_blocked_command_holds_back_only_its_own_connection(redis_stack: Redis
 
     assert asyncio.run(scenario(connections=2)) == [b"PONG", None]  # PING overtook BLPOP
     assert asyncio.run(scenario(connections=1)) == [None, b"PONG"]  # PING waited behind it
+
+
+def test_an_overdue_reply_fails_its_connection_and_the_next_command_gets_a_new_one(
+    redis_stack: RedisStack,
+) -> None:
+    async def scenario() -> tuple[list[object], object, object]:
+        client = RespClient(url(redis_stack), 0.3, connections=1)
+        start = asyncio.get_running_loop().time()
+        stuck = await asyncio.gather(
+            client.execute_command("BLPOP", "queue", "0"),  # waits for ever in Redis
+            client.execute_command("PING"),  # queued behind it on the one connection
+            return_exceptions=True,
+        )
+        waited = asyncio.get_running_loop().time() - start
+        clients = await client.execute_command("CLIENT", "LIST")
+        return [*stuck, waited], clients, await client.execute_command("PING")
+
+    (blpop, ping, waited), clients, after = asyncio.run(scenario())
+    assert isinstance(blpop, RedisTimeoutError)
+    assert isinstance(ping, RedisTimeoutError)
+    assert 0.3 <= waited < 2
+    assert b"cmd=blpop" not in clients  # the stuck connection was closed
+    assert after == b"PONG"
 
 
 def test_an_error_reply_raises_and_the_connection_stays_usable(redis_stack: RedisStack) -> None:

@@ -18,18 +18,24 @@ from typing import Any, cast
 from redis.asyncio.connection import SSLConnection, parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Reply = Any  # bytes, int, None, a ResponseError, or a list of those
 CRLF = b"\r\n"
 
 
-def pack(args: tuple[object, ...]) -> bytes:
-    """A command as a RESP array of bulk strings."""
-    parts = [b"*%d\r\n" % len(args)]
+def bulk_strings(args: tuple[object, ...]) -> bytes:
+    """Arguments as RESP bulk strings, without the array header: pieces of a command."""
+    parts = []
     for arg in args:
         data = arg if isinstance(arg, bytes) else str(arg).encode()
         parts += (b"$%d\r\n" % len(data), data, CRLF)
     return b"".join(parts)
+
+
+def pack(args: tuple[object, ...]) -> bytes:
+    """A command as a RESP array of bulk strings."""
+    return b"*%d\r\n" % len(args) + bulk_strings(args)
 
 
 def parse(buffer: bytes | bytearray, start: int) -> tuple[Reply, int] | None:
@@ -69,11 +75,21 @@ def parse(buffer: bytes | bytearray, start: int) -> tuple[Reply, int] | None:
 
 
 class _Pipeline(asyncio.Protocol):
-    """One connection: each sent command gets a future, resolved when its reply is in."""
+    """One connection: each sent command gets a future, resolved when its reply is in.
 
-    def __init__(self) -> None:
+    Redis answers in order, so a reply overdue by `timeout_s` holds back every command sent
+    after it: the connection is then given up, and all of them fail with TimeoutError. One
+    timer per connection watches the oldest command (a timer per command cost more than the
+    rest of the call).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
+        # The loop is kept: asyncio.get_running_loop() is a getpid() system call on 3.11.
+        self.loop = loop
+        self.timeout_s = timeout_s
         self.transport: asyncio.Transport | None = None
-        self.waiting: collections.deque[asyncio.Future[Reply]] = collections.deque()
+        self.waiting: collections.deque[tuple[asyncio.Future[Reply], float]] = collections.deque()
+        self.watchdog: asyncio.TimerHandle | None = None
         self.buffer = bytearray()
         self.lost: Exception | None = None
 
@@ -86,7 +102,7 @@ class _Pipeline(asyncio.Protocol):
         try:
             while self.waiting and (parsed := parse(self.buffer, position)) is not None:
                 reply, position = parsed
-                future = self.waiting.popleft()
+                future, _ = self.waiting.popleft()
                 if not future.done():
                     future.set_result(reply)
         except RedisConnectionError as error:  # the stream is garbled: nothing after is safe
@@ -99,19 +115,35 @@ class _Pipeline(asyncio.Protocol):
 
     def _fail(self, error: Exception) -> None:
         self.lost = error
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         if self.transport is not None:
             self.transport.abort()
         while self.waiting:
-            future = self.waiting.popleft()
+            future, _ = self.waiting.popleft()
             if not future.done():
                 future.set_exception(error)
 
     def send(self, packed: bytes) -> asyncio.Future[Reply]:
         assert self.transport is not None
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self.waiting.append(future)
+        future: asyncio.Future[Reply] = self.loop.create_future()
+        deadline = self.loop.time() + self.timeout_s
+        self.waiting.append((future, deadline))
+        if self.watchdog is None:
+            self.watchdog = self.loop.call_at(deadline, self._watch)
         self.transport.write(packed)
         return future
+
+    def _watch(self) -> None:
+        """Fail the connection if its oldest command is overdue, else look again when it is due."""
+        self.watchdog = None
+        if not self.waiting:
+            return
+        _, deadline = self.waiting[0]
+        if self.loop.time() >= deadline:
+            self._fail(RedisTimeoutError(f"Redis did not answer within {self.timeout_s} s"))
+        else:
+            self.watchdog = self.loop.call_at(deadline, self._watch)
 
 
 class _Slot:
@@ -151,18 +183,23 @@ class RespClient:
     blocked (a model run waits for a worker thread), so runs that should overlap go out on
     different connections: each command takes the least busy one. The URL is redis-py's
     (redis://, rediss://, unix://, with password, username and db). A reply that is an error
-    raises ResponseError; a lost or refused connection raises ConnectionError.
+    raises ResponseError; a lost or refused connection raises ConnectionError; a connection or
+    reply taking longer than `timeout_s` raises TimeoutError.
     """
 
-    def __init__(self, url: str, connect_timeout_s: float, connections: int = 4) -> None:
+    def __init__(self, url: str, timeout_s: float, connections: int = 4) -> None:
         self.options = parse_url(url)
-        self.connect_timeout_s = connect_timeout_s
+        self.timeout_s = timeout_s
         self._slots = [_Slot() for _ in range(connections)]
 
     async def execute_command(self, *args: object) -> Reply:
+        return await self.execute(pack(args))
+
+    async def execute(self, packed: bytes) -> Reply:
+        """Send a command already packed (see `pack`) and return its reply."""
         slot = min(self._slots, key=lambda slot: slot.load)
         pipeline = slot.usable or await slot.connected(self._open)
-        reply = await pipeline.send(pack(args))
+        reply = await pipeline.send(packed)
         if isinstance(reply, ResponseError):
             raise reply
         return reply
@@ -174,23 +211,22 @@ class RespClient:
             slot.pipeline = None
 
     async def _open(self) -> _Pipeline:
-        async with asyncio.timeout(self.connect_timeout_s):
+        async with asyncio.timeout(self.timeout_s):
             return await self._connect_and_handshake()
 
     async def _connect_and_handshake(self) -> _Pipeline:
         loop, options = asyncio.get_running_loop(), self.options
         try:
             if "path" in options:
-                _, pipeline = await loop.create_unix_connection(_Pipeline, options["path"])
+                _, pipeline = await loop.create_unix_connection(self._pipeline, options["path"])
             else:
                 tls = (
                     ssl.create_default_context()
                     if options.get("connection_class") is SSLConnection
                     else None
                 )
-                _, pipeline = await loop.create_connection(
-                    _Pipeline, options.get("host", "localhost"), options.get("port", 6379), ssl=tls
-                )
+                host, port = options.get("host", "localhost"), options.get("port", 6379)
+                _, pipeline = await loop.create_connection(self._pipeline, host, port, ssl=tls)
         except OSError as error:
             raise RedisConnectionError(f"cannot connect to Redis: {error}") from None
         for command in self._handshake():
@@ -199,6 +235,9 @@ class RespClient:
                 pipeline.transport.close()
                 raise RedisConnectionError(f"Redis refused {command[0]}: {reply}")
         return pipeline
+
+    def _pipeline(self) -> _Pipeline:
+        return _Pipeline(asyncio.get_running_loop(), self.timeout_s)
 
     def _handshake(self) -> list[tuple[object, ...]]:
         """AUTH and SELECT as the URL asks: what every new connection sends first."""
