@@ -125,6 +125,24 @@ def test_an_overdue_reply_fails_its_connection_and_the_next_command_gets_a_new_o
     assert after == b"PONG"
 
 
+def test_a_connection_busy_for_longer_than_the_timeout_is_not_taken_for_a_stuck_one(
+    redis_stack: RedisStack,
+) -> None:
+    async def scenario() -> int:
+        client = RespClient(url(redis_stack), 0.2, connections=1)
+        loop = asyncio.get_running_loop()
+        end, replies = loop.time() + 0.8, 0  # four timeouts of commands, each answered at once
+        while loop.time() < end:
+            await asyncio.gather(*(client.execute_command("PING") for _ in range(10)))
+            replies += 10
+        clients = await client.execute_command("CLIENT", "LIST")
+        await client.aclose()
+        assert clients.count(b"cmd=") == 1  # the same connection all along
+        return replies
+
+    assert asyncio.run(scenario()) > 100
+
+
 def test_an_error_reply_raises_and_the_connection_stays_usable(redis_stack: RedisStack) -> None:
     async def scenario() -> object:
         client = RespClient(url(redis_stack), 2)
