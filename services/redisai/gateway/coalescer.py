@@ -36,7 +36,7 @@ class Coalescer:
         self.max_in_flight = max_in_flight
         self._waiting: list[Waiting] = []
         self._idle_senders: list[asyncio.Future[None]] = []
-        self._senders: list[asyncio.Task[None]] = []
+        self._senders: list[asyncio.Task[None]] = []  # held: the loop keeps tasks weakly
         # The worker's loop, kept: asyncio.get_running_loop() is a getpid() call on 3.11.
         self._loop: asyncio.AbstractEventLoop | None = None
 
