@@ -17,6 +17,7 @@ import pytest
 import redis
 import requests
 
+from exporters.redisai import stored_meta
 from models.artifacts import ModelFiles
 from models.fizzbuzz import codec
 from services.mms.settings import MAX_PORT
@@ -135,8 +136,9 @@ def test_the_batching_benchmark_measures_each_setting_and_restores_the_model(sta
     assert [row.split(" | ")[0] for row in rows[1:]] == ["| off", "| 4"]
     assert all(float(row.split(" | ")[1].replace(",", "")) > 0 for row in rows[1:])
     with redis.Redis(port=int(stack["ports"]["POLYSERVE_REDIS_PORT"])) as client:
-        meta = client.execute_command("AI.MODELGET", "fizzbuzz", "META")
-    assert dict(zip(meta[::2], meta[1::2], strict=True))[b"batchsize"] == 0
+        meta = stored_meta(client, "fizzbuzz")
+    assert meta is not None
+    assert meta[b"batchsize"] == 0
 
 
 def test_down_stops_everything_up_started(stack: dict) -> None:
