@@ -15,23 +15,31 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from exporters.mar_noop import NOOP, ensure_noop_archive
+from loadtest.cpu_time import trees_of
 from services.config import LOCALHOST, run_dir
 from services.mms import server as mms_server
 from services.mms.settings import MAX_PORT, MmsSettings
 from services.process import free_port, free_port_below, serving
 
 
+@dataclasses.dataclass(frozen=True)
+class Served:
+    url: str
+    pids: Callable[[], list[int]]
+    """The ceiling's processes now: what its CPU time is read from."""
+
+
 @contextmanager
-def _noop(module: str, name: str) -> Iterator[str]:
+def _noop(module: str, name: str) -> Iterator[Served]:
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
     command = [sys.executable, "-m", module, "--app", "noop", "--port", str(port)]
-    with serving(command, run_dir("ceilings") / f"{name}.log", f"{url}/ping"):
-        yield url
+    with serving(command, run_dir("ceilings") / f"{name}.log", f"{url}/ping") as process:
+        yield Served(url, trees_of(process.pid))
 
 
 @contextmanager
-def _mms_noop() -> Iterator[str]:
+def _mms_noop() -> Iterator[Served]:
     """The backend's own MMS settings (workers, config, front) serving the no-op archive."""
     live = MmsSettings.from_env()
     settings = dataclasses.replace(
@@ -46,12 +54,12 @@ def _mms_noop() -> Iterator[str]:
     started = mms_server.start(settings)
     try:
         mms_server.wait_ready(settings, started)
-        yield settings.inference_url
+        yield Served(settings.inference_url, trees_of(started.mms.pid, started.front.pid))
     finally:
         mms_server.stop(settings)
 
 
-CEILINGS: dict[str, tuple[str, Callable[[], AbstractContextManager[str]]]] = {
+CEILINGS: dict[str, tuple[str, Callable[[], AbstractContextManager[Served]]]] = {
     "flask": ("no-op Flask view, same gunicorn", lambda: _noop("services.flask", "flask-noop")),
     "mms": ("no-op handler archive, same MMS and nginx", _mms_noop),
     "redisai": (

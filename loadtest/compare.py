@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from loadtest.ceiling_servers import CEILINGS
+from loadtest.cpu_time import spent_per_request
 from loadtest.figures import SCENARIOS, LoadRunError, LoadSettings, RunFigures
 from loadtest.locust_run import run_locust
 from loadtest.memory import rss_mb
@@ -58,6 +60,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    pids: Callable[[], list[int]]
+    """Its processes now (a backend's or a ceiling's), for the CPU time they spend."""
+
+
 class Runner:
     """Runs the chosen generator against one URL, numbering the runs for the progress bars."""
 
@@ -65,8 +75,14 @@ class Runner:
         self.load, self.settings, self.folder, self.total = load, settings, folder, total
         self.done = 0
 
-    def measure(self, name: str, url: str, round_: int, ceiling: bool = False) -> RunFigures:
-        """One run; a ceiling answers a fixed body, so it gets the fixed request it answers."""
+    def measure(self, target: Target, round_: int, ceiling: bool = False) -> RunFigures:
+        """One run, with the CPU time the target's processes spent on it per request."""
+        return spent_per_request(
+            target.pids, lambda: self._load(target.name, target.url, round_, ceiling)
+        )
+
+    def _load(self, name: str, url: str, round_: int, ceiling: bool) -> RunFigures:
+        """A ceiling answers a fixed body, so it gets the fixed request it answers."""
         self.done += 1
         label = f"[{self.done}/{self.total}] {name}"
         if self.load == "wrk":
@@ -89,17 +105,18 @@ def median_round(runs: list[RunFigures]) -> RunFigures:
 
 
 def measure_backend(
-    runner: Runner, name: str, url: str, rounds: int, with_ceiling: bool
+    runner: Runner, backend: Target, rounds: int, with_ceiling: bool
 ) -> tuple[RunFigures, tuple[str, RunFigures] | None]:
     """The backend (and its ceiling, started for the occasion), alternating for `rounds`."""
     if not with_ceiling:
-        return median_round([runner.measure(name, url, r) for r in range(rounds)]), None
-    description, serve = CEILINGS[name]
+        return median_round([runner.measure(backend, r) for r in range(rounds)]), None
+    description, serve = CEILINGS[backend.name]
     backend_runs, ceiling_runs = [], []
-    with serve() as ceiling_url:
+    with serve() as served:
+        ceiling = Target(f"{backend.name} ceiling", served.url, served.pids)
         for r in range(rounds):
-            backend_runs.append(runner.measure(name, url, r))
-            ceiling_runs.append(runner.measure(f"{name} ceiling", ceiling_url, r, ceiling=True))
+            backend_runs.append(runner.measure(backend, r))
+            ceiling_runs.append(runner.measure(ceiling, r, ceiling=True))
     return median_round(backend_runs), (description, median_round(ceiling_runs))
 
 
@@ -123,9 +140,8 @@ def compare(argv: list[str] | None = None) -> int:
     stack = backends()
     try:
         for name in args.backends:
-            backend, ceiling = measure_backend(
-                runner, name, urls[name], args.rounds, name in with_ceiling
-            )
+            target = Target(name, urls[name], stack[name].pids)
+            backend, ceiling = measure_backend(runner, target, args.rounds, name in with_ceiling)
             measured.append(Measured(name, backend, ceiling, rss_mb(stack[name])))
     except LoadRunError as error:
         print(f"\n{error}")

@@ -25,6 +25,8 @@ class RunFigures:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    cpu_us_per_request: float | None = None
+    """The server's CPU time per request (its processes, user + system), when measured."""
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

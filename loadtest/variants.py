@@ -7,8 +7,9 @@
 A variant is NAME[@TREE]:[VAR=VALUE,...]: the server command runs with those environment
 variables, in TREE (another checkout, e.g. `git worktree add run/ab/before REV`) or in this
 one. Each round starts every variant in turn on a free port, waits for /ping, loads it, and
-stops it; each row is the median of its rounds, with its ratio to the first variant. How each
-optimisation of issue 8 was measured.
+stops it; each row is the median of its rounds, with its ratio to the first variant, and the
+CPU time the server's processes spent per request. How each optimisation of issue 8 was
+measured.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtest.cpu_time import spent_per_request, trees_of
 from loadtest.figures import LoadSettings, RunFigures
 from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT
@@ -48,22 +50,25 @@ def measure(variant: Variant, server: str, settings: LoadSettings, label: str) -
     ]  # fmt: skip
     url = f"http://{LOCALHOST}:{port}"
     log = run_dir("variants") / f"{variant.name}.log"
-    with serving(command, log, f"{url}/ping", env=variant.env):
-        return run_wrk(url, settings, label)
+    with serving(command, log, f"{url}/ping", env=variant.env) as process:
+        return spent_per_request(trees_of(process.pid), lambda: run_wrk(url, settings, label))
 
 
 def table(variants: list[Variant], runs: dict[str, list[RunFigures]]) -> str:
-    lines = ["| variant | req/s (median) | each round | p99 ms | failures | vs first |"]
-    lines.append("| --- | ---: | --- | ---: | ---: | ---: |")
+    lines = [
+        "| variant | req/s (median) | each round | CPU µs/request | p99 ms | failures | vs first |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
     first = statistics.median(r.requests_per_s for r in runs[variants[0].name])
     for variant in variants:
         figures = runs[variant.name]
         rate = statistics.median(r.requests_per_s for r in figures)
         rounds = ", ".join(f"{r.requests_per_s:,.0f}" for r in figures)
+        cpu = statistics.median(r.cpu_us_per_request or 0 for r in figures)
         p99 = statistics.median(r.p99_ms for r in figures)
         failures = sum(r.failures for r in figures)
         lines.append(
-            f"| {variant.name} | {rate:,.0f} | {rounds} | {p99:.1f} | {failures} "
+            f"| {variant.name} | {rate:,.0f} | {rounds} | {cpu:,.1f} | {p99:.1f} | {failures} "
             f"| {rate / first:.2f}x |"
         )
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import psutil
@@ -139,6 +139,17 @@ def serving(
         yield process
     finally:
         stop_group(process.pid)
+
+
+def tree_pids(leaders: Iterable[psutil.Process]) -> list[int]:
+    """The leaders' pids and all their descendants'; a leader gone meanwhile is left out."""
+    pids: list[int] = []
+    for leader in leaders:
+        try:
+            pids += [leader.pid, *(child.pid for child in leader.children(recursive=True))]
+        except psutil.Error:
+            continue
+    return pids
 
 
 def process_record(process: subprocess.Popen) -> dict[str, float]:

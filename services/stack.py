@@ -26,7 +26,7 @@ from services.config import (
 )
 from services.mms import server as mms_server
 from services.mms.settings import MmsSettings
-from services.process import http_ok, pidfile_process
+from services.process import http_ok, pidfile_process, tree_pids
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,7 @@ class Backend:
         return subprocess.call([sys.executable, "-m", self.module, action])
 
     def pids(self) -> list[int]:
-        pids: list[int] = []
-        for leader in self.leaders():
-            try:
-                pids += [leader.pid, *(child.pid for child in leader.children(recursive=True))]
-            except psutil.Error:
-                continue
-        return pids
+        return tree_pids(self.leaders())
 
     def healthy(self) -> bool:
         return http_ok(f"{self.url}/ping")

@@ -6,6 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from mms.context import Context, RequestProcessor
@@ -45,12 +46,16 @@ def test_the_mms_ceiling_serves_the_noop_behind_the_front_and_stops(
 ) -> None:
     monkeypatch.setenv("POLYSERVE_RUN", str(tmp_path))
     _, serve = CEILINGS["mms"]
-    with serve() as url:
+    with serve() as served:
+        url = served.url
         answer = requests.post(f"{url}/predictions/fizzbuzz", data=b'{"input.1": 3}', timeout=30)
         assert answer.content == b'{"next_number":"FizzBuzz"}'
         assert answer.headers["X-Backend"] == "mms"
         wrong = requests.put(f"{url}/predictions/fizzbuzz", timeout=30)
         assert wrong.status_code == 405  # the same front as the backend
+        names = {psutil.Process(pid).name() for pid in served.pids()}  # its CPU is read there
+        assert {"java", "nginx"} <= names
+        assert any(name.startswith("python") for name in names)  # the model worker
     folder = tmp_path / "ceilings" / "mms-noop"
     assert not (folder / "state.json").exists()
     assert not (folder / "tmp").exists()

@@ -108,11 +108,13 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     assert set(summary["backends"]) == set(BACKENDS)
     for name, figures in summary["backends"].items():
         assert figures["requests_per_s"] > 0, name
+        assert figures["cpu_us_per_request"] > 0, name
         assert figures["failures"] == 0, name
         assert (folder / f"{name}-0_stats.csv").exists()  # round 0
     assert set(summary["ceilings"]) == set(BACKENDS)
     for name, ceiling in summary["ceilings"].items():
         assert ceiling["requests_per_s"] > 0, name
+        assert ceiling["cpu_us_per_request"] > 0, name
         assert ceiling["failures"] == 0, name
     assert summary["model_ceilings_calls_per_s"]["torchscript"] > 0
     assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,61 @@
+"""The CPU time a server's own processes spend during a load run: what a request costs it.
+
+Requests per second say how fast; the CPU time a server spends per request says what each one
+costs the machine, which is what a deployment pays for. The load generator is not counted:
+it is not one of the server's processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterable
+
+import psutil
+
+from loadtest.figures import RunFigures
+from services.process import tree_pids
+
+Snapshot = dict[tuple[int, float], float]
+"""(pid, start time) -> the process's user + system CPU seconds so far."""
+
+
+def snapshot(pids: Iterable[int]) -> Snapshot:
+    readings: Snapshot = {}
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            with process.oneshot():
+                times = process.cpu_times()
+                readings[(pid, process.create_time())] = times.user + times.system
+        except psutil.Error:
+            continue  # ended between listing and reading
+    return readings
+
+
+def seconds_between(before: Snapshot, after: Snapshot) -> float:
+    """CPU seconds spent in between by the processes alive at `after`: one started in between
+    counts whole; one that ended in between (a recycled worker) is not counted."""
+    return sum(seconds - before.get(key, 0.0) for key, seconds in after.items())
+
+
+def spent_per_request(pids: Callable[[], list[int]], run: Callable[[], RunFigures]) -> RunFigures:
+    """`run`'s figures, with the CPU time the processes `pids` names spent on it per request."""
+    before = snapshot(pids())
+    figures = run()
+    spent = seconds_between(before, snapshot(pids()))
+    per_request = 1e6 * spent / figures.requests if figures.requests else None
+    return dataclasses.replace(figures, cpu_us_per_request=per_request)
+
+
+def trees_of(*pids: int) -> Callable[[], list[int]]:
+    """The processes these started ones lead (themselves and their descendants), when asked."""
+
+    def processes() -> list[int]:
+        leaders = []
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):  # stopped already
+                leaders.append(psutil.Process(pid))
+        return tree_pids(leaders)
+
+    return processes
