@@ -28,7 +28,7 @@ class RunFigures:
     cpu_us_per_request: float | None = None
     """The server's CPU time per request (its processes, user + system), when measured."""
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | None]:
         return asdict(self)
 
 
