@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -216,9 +217,10 @@ class RespClient:
 
     async def _connect_and_handshake(self) -> _Pipeline:
         loop, options = asyncio.get_running_loop(), self.options
+        new_pipeline = functools.partial(_Pipeline, loop, self.timeout_s)
         try:
             if "path" in options:
-                _, pipeline = await loop.create_unix_connection(self._pipeline, options["path"])
+                _, pipeline = await loop.create_unix_connection(new_pipeline, options["path"])
             else:
                 tls = (
                     ssl.create_default_context()
@@ -226,7 +228,7 @@ class RespClient:
                     else None
                 )
                 host, port = options.get("host", "localhost"), options.get("port", 6379)
-                _, pipeline = await loop.create_connection(self._pipeline, host, port, ssl=tls)
+                _, pipeline = await loop.create_connection(new_pipeline, host, port, ssl=tls)
         except OSError as error:
             raise RedisConnectionError(f"cannot connect to Redis: {error}") from None
         for command in self._handshake():
@@ -235,9 +237,6 @@ class RespClient:
                 pipeline.transport.close()
                 raise RedisConnectionError(f"Redis refused {command[0]}: {reply}")
         return pipeline
-
-    def _pipeline(self) -> _Pipeline:
-        return _Pipeline(asyncio.get_running_loop(), self.timeout_s)
 
     def _handshake(self) -> list[tuple[object, ...]]:
         """AUTH and SELECT as the URL asks: what every new connection sends first."""
