@@ -1,7 +1,7 @@
 # Thin aliases; the scripts and modules they call do the work.
 PYTHON := .venv/bin/python
 
-.PHONY: demo setup train export flask up status down compare test compose-test lint clean
+.PHONY: demo setup export flask up status down compare test compose-test lint clean
 
 demo:                   ## the main job: set up, bring the stack up, compare, stop it
 	@bash deploy/demo.sh
@@ -9,11 +9,8 @@ demo:                   ## the main job: set up, bring the stack up, compare, st
 setup:                  ## system packages (when missing), .venv, the RedisAI module
 	@bash deploy/setup.sh
 
-train: setup            ## train the FizzBuzz network into artifacts/
-	$(PYTHON) -m models.fizzbuzz.train
-
-export: setup           ## train if needed, then TorchScript + ONNX
-	$(PYTHON) -m exporters all --model fizzbuzz
+export: setup           ## every model: train if needed, then TorchScript, ONNX, .mar archives
+	$(PYTHON) -m exporters all
 
 flask: export           ## serve the contract from Flask under gunicorn (foreground)
 	$(PYTHON) -m services.flask

@@ -2,7 +2,8 @@
 
 It unpacks, its manifest names the handler, it records the engine it was built for, and a
 dry run of its handler (in a fresh interpreter that sees only the unpacked archive and the
-installed packages, never the repository) answers like the eager model.
+installed packages, never the repository) answers its examples like a correct backend, its
+readiness probe as the spec says, and bad input with a 400.
 """
 
 from __future__ import annotations
@@ -14,37 +15,22 @@ import sys
 import zipfile
 from pathlib import Path
 
-from exporters.parity import eager_logits
 from models.artifacts import ModelFiles
-from models.fizzbuzz import codec
-from models.registry import ModelSpec
-from services.contract.protocol import PredictionRequest, format_response, render
+from models.spec import Example, ModelSpec
+from services.contract.protocol import render
 from services.mms.handler import ARCHIVE_INFO
 
 DRY_RUN = Path(__file__).with_name("mar_dryrun.py")
-DRY_RUN_NUMBERS = [0, 1, 2, 4, 14, 29, 1022]
-DRY_RUN_BODIES = [
-    json.dumps({"input.1": DRY_RUN_NUMBERS}),  # 200, answers like the eager model
-    '{"input.1": 14}',  # 200
-    '{"input.1": "14"}',  # 400 beside its good neighbours
-]
+EXAMPLES_ASKED = 7
+NOT_JSON = "not json"
 
 
 class ArchiveCheckError(RuntimeError):
     """The archive is not what MMS needs; it was not installed."""
 
 
-def _expected_bodies(spec: ModelSpec, files: ModelFiles) -> list[bytes]:
-    labels = eager_logits(spec.load_network(files.weights), codec.encode(DRY_RUN_NUMBERS))
-    as_list = PredictionRequest(DRY_RUN_NUMBERS, batch=True)
-    first = format_response(as_list, labels.argmax(axis=1).tolist())
-    fourteen = PredictionRequest([14], batch=False)
-    second = format_response(fourteen, [int(labels[DRY_RUN_NUMBERS.index(14)].argmax())])
-    return [render(first), render(second)]
-
-
 def dry_run(
-    unpacked: Path, model: str, handler: str, bodies: tuple[str, ...] = tuple(DRY_RUN_BODIES)
+    unpacked: Path, model: str, handler: str, bodies: tuple[str, ...]
 ) -> list[dict[str, object]]:
     """The replies of the unpacked archive's handler to `bodies`, sent as one batch."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -69,6 +55,12 @@ def unpack(archive: Path, handler: str, unpacked: Path) -> None:
         raise ArchiveCheckError(f"the manifest names handler {named!r}, not {handler!r}")
 
 
+def _some(examples: list[Example]) -> list[Example]:
+    """A few examples spread over the whole list."""
+    step = max(1, len(examples) // EXAMPLES_ASKED)
+    return examples[::step][:EXAMPLES_ASKED]
+
+
 def check_archive(
     spec: ModelSpec, files: ModelFiles, archive: Path, handler: str, engine: str, unpacked: Path
 ) -> None:
@@ -77,14 +69,20 @@ def check_archive(
     if info.get("engine") != engine:
         raise ArchiveCheckError(f"{ARCHIVE_INFO} records engine {info.get('engine')}, not {engine}")
 
-    replies = dry_run(unpacked, spec.name, handler)
+    codec = spec.codec
+    examples = _some(spec.examples())
+    asked = render(codec.document([example.item for example in examples], batch=True))
+    bodies = (asked.decode(), render(spec.probe.document).decode(), NOT_JSON)
+    replies = dry_run(unpacked, spec.name, handler, bodies)
     statuses = [reply["status"] for reply in replies]
     if statuses != [200, 200, 400]:
         raise ArchiveCheckError(f"dry run answered statuses {statuses}, expected [200, 200, 400]")
-    expected = [body.decode() for body in _expected_bodies(spec, files)]
-    answered = [reply["body"] for reply in replies[:2]]
-    if answered != expected:
-        raise ArchiveCheckError(f"dry run answered {answered}, the eager model {expected}")
+    answered = json.loads(str(replies[0]["body"]))
+    expected = codec.reply([example.answer for example in examples], batch=True)
+    if not codec.agrees(answered, expected):
+        raise ArchiveCheckError(f"dry run answered {answered}, a correct model {expected}")
+    if not spec.probe.answered_by(json.loads(str(replies[1]["body"]))):
+        raise ArchiveCheckError(f"dry run answered the probe with {replies[1]['body']}")
     codec_file = Path(str(replies[0]["codec_file"])).resolve()
     if not codec_file.is_relative_to(unpacked.resolve()):
         raise ArchiveCheckError(f"the handler used the codec at {codec_file}, not the archive's")

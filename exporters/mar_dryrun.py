@@ -12,8 +12,18 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from pathlib import Path
 
 from mms.context import Context, RequestProcessor
+
+
+def codec_file(model_dir: str) -> str:
+    """The file of the codec module the archive's spec (polyserve.json) decodes with."""
+    from models.spec import load_spec  # the archive's, once model_dir is on the path
+
+    info = json.loads((Path(model_dir) / "polyserve.json").read_text())
+    spec = load_spec(info["spec"])
+    return str(sys.modules[type(spec.codec).__module__].__file__)
 
 
 def main(model_dir: str, model: str, handler: str, bodies: list[str]) -> None:
@@ -28,13 +38,13 @@ def main(model_dir: str, model: str, handler: str, bodies: list[str]) -> None:
         RequestProcessor({"Content-Length": str(len(body.encode()))}) for body in bodies
     ]
     answers = entry_point(batch, context)
-    codec_file = sys.modules["models.fizzbuzz.codec"].__file__
+    codec = codec_file(model_dir)
     replies = [
         {
             "status": context.get_response_status(idx)[0],
             "body": answer.decode(),
             "headers": context.get_response_headers(idx),
-            "codec_file": codec_file,
+            "codec_file": codec,
         }
         for idx, answer in enumerate(answers)
     ]

@@ -1,4 +1,4 @@
-"""Export to ONNX (opset 13, dynamic batch, input `input.1`), checked and run before writing.
+"""Export to ONNX (opset 13, dynamic batch, the spec's tensor names), checked and run first.
 
 Two files: a plain one for onnxruntime, and one that keeps the weights as graph inputs,
 the form MXNet's ONNX importer needs (onnxruntime cannot constant-fold weights that are
@@ -18,14 +18,15 @@ import torch
 from exporters.output import write_atomically
 from exporters.parity import check_parity, eager_logits
 from models.artifacts import ModelFiles
-from models.registry import ModelSpec
+from models.spec import ModelSpec
+from models.weights import load_network
 
 OPSET = 13
-INPUT_NAME = "input.1"
-OUTPUT_NAME = "logits"
 
 
-def _to_onnx(network: torch.nn.Module, sample: torch.Tensor, initializers_as_inputs: bool) -> bytes:
+def _to_onnx(
+    spec: ModelSpec, network: torch.nn.Module, sample: torch.Tensor, initializers_as_inputs: bool
+) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # The TorchScript-based exporter is deprecated but is the one that supports
@@ -37,27 +38,27 @@ def _to_onnx(network: torch.nn.Module, sample: torch.Tensor, initializers_as_inp
             buffer,
             dynamo=False,
             opset_version=OPSET,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            input_names=[spec.input.name],
+            output_names=[spec.output.name],
+            dynamic_axes={spec.input.name: {0: "batch"}, spec.output.name: {0: "batch"}},
             keep_initializers_as_inputs=initializers_as_inputs,
         )
     return buffer.getvalue()
 
 
-def run_onnx(blob: bytes, inputs: np.ndarray) -> np.ndarray:
+def run_onnx(spec: ModelSpec, blob: bytes, inputs: np.ndarray) -> np.ndarray:
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # the MXNet file's weights-as-inputs warning is expected
     session = onnxruntime.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
-    return session.run([OUTPUT_NAME], {INPUT_NAME: inputs})[0]
+    return session.run([spec.output.name], {spec.input.name: inputs})[0]
 
 
 def export_onnx(spec: ModelSpec, files: ModelFiles) -> None:
-    network = spec.load_network(files.weights)
-    inputs = spec.accepted_inputs()
+    network = load_network(spec, files.weights)
+    inputs = spec.check_inputs()
     expected = eager_logits(network, inputs)
     for path, initializers_as_inputs in ((files.onnx, False), (files.onnx_for_mxnet, True)):
-        blob = _to_onnx(network, torch.from_numpy(inputs[:1]), initializers_as_inputs)
+        blob = _to_onnx(spec, network, torch.from_numpy(inputs[:1]), initializers_as_inputs)
         onnx.checker.check_model(onnx.load_from_string(blob), full_check=True)
-        check_parity(f"ONNX ({path.name})", expected, run_onnx(blob, inputs))
+        check_parity(f"ONNX ({path.name})", expected, run_onnx(spec, blob, inputs))
         write_atomically(path, blob)

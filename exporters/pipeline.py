@@ -10,7 +10,7 @@ from exporters.mar import export_mar
 from exporters.onnx_file import export_onnx
 from exporters.torchscript import export_torchscript
 from models.artifacts import ModelFiles
-from models.registry import ModelSpec
+from models.spec import ModelSpec
 from services.mms.engines import ENGINES
 
 Exporter = Callable[[ModelSpec, ModelFiles], None]

@@ -1,16 +1,16 @@
-"""Deploy the TorchScript artifact into a running Redis with our RedisAI module.
+"""Deploy TorchScript artifacts into a running Redis with our RedisAI module.
 
-    python -m exporters redisai --model fizzbuzz [--redis URL] [--batchsize N ...]
+    python -m exporters redisai [--model NAME] [--redis URL] [--batchsize N ...]
 
-AI.MODELSTORE under the model's name, TAG = the weights' sha256 (from the manifest), with the
-auto-batching options given. Idempotent: a model already stored with the same tag and
-options is left alone. The stored model is then checked on a few numbers.
+Every served model (or the one named), each AI.MODELSTORE'd under its name, TAG = the weights'
+sha256 (from the manifest), with the auto-batching options given (per model: deploy them one
+at a time with --model). Idempotent: a model already stored with the same tag and options is
+left alone. Each stored model is then checked with its readiness probe.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass, fields
 
@@ -20,10 +20,9 @@ import redis
 from exporters.pipeline import ensure_exported
 from models import registry
 from models.artifacts import ModelFiles
-from models.fizzbuzz import codec
+from models.spec import ModelSpec
 from services.config import redis_url
-
-CHECK_NUMBERS = [0, 2, 4, 14, 1022]
+from services.redisai.gateway.redis_model import REDISAI_TYPES
 
 
 class DeployError(RuntimeError):
@@ -74,42 +73,60 @@ def is_current(meta: dict[bytes, object] | None, tag: str, batching: Batching) -
     )
 
 
-def verify(client: redis.Redis, key: str) -> None:
-    """Run a few numbers through the stored model and compare with the arithmetic rule."""
-    bits = codec.encode(CHECK_NUMBERS)
-    source, target = f"polyserve:deploy:{key}:in", f"polyserve:deploy:{key}:out"
+def verify(client: redis.Redis, spec: ModelSpec) -> None:
+    """Run the model's readiness probe through the stored model; DeployError unless right."""
+    request = spec.codec.decode(spec.probe.document)
+    inputs = request.inputs
+    source, target = f"polyserve:deploy:{spec.name}:in", f"polyserve:deploy:{spec.name}:out"
+    datatype = REDISAI_TYPES[spec.input.datatype]
     try:
-        client.execute_command("AI.TENSORSET", source, "FLOAT", *bits.shape, "BLOB", bits.tobytes())
-        client.execute_command("AI.MODELEXECUTE", key, "INPUTS", 1, source, "OUTPUTS", 1, target)
+        client.execute_command(
+            "AI.TENSORSET", source, datatype, *inputs.shape, "BLOB", inputs.tobytes()
+        )
+        client.execute_command(
+            "AI.MODELEXECUTE", spec.name, "INPUTS", 1, source, "OUTPUTS", 1, target
+        )
         blob = client.execute_command("AI.TENSORGET", target, "BLOB")
     finally:
         client.delete(source, target)
-    labels = np.frombuffer(blob, dtype=np.float32).reshape(len(CHECK_NUMBERS), -1).argmax(axis=1)
-    answers = [codec.decode(n, int(label)) for n, label in zip(CHECK_NUMBERS, labels, strict=True)]
-    expected = [codec.answer(n) for n in CHECK_NUMBERS]
-    if answers != expected:
-        raise DeployError(f"the stored model answers {answers}, expected {expected}")
+    outputs = np.frombuffer(blob, dtype=spec.output.dtype).reshape(len(inputs), -1)
+    answer = spec.codec.encode(request, outputs)
+    if not spec.probe.answered_by(answer):
+        raise DeployError(f"the stored {spec.name} answers its probe {answer}")
 
 
-def deploy(client: redis.Redis, files: ModelFiles, batching: Batching = Batching()) -> bool:
+def deploy(
+    client: redis.Redis, spec: ModelSpec, files: ModelFiles, batching: Batching = Batching()
+) -> bool:
     """Store the model unless it is already there as asked; True if it was (re)stored."""
     require_module(client)
-    tag = json.loads(files.manifest.read_text())["weights_sha256"]
     stored = False
-    if not is_current(stored_meta(client, files.name), tag, batching):
+    if not is_current(stored_meta(client, spec.name), files.version, batching):
         blob = files.torchscript.read_bytes()
         client.execute_command(
-            "AI.MODELSTORE", files.name, "TORCH", "CPU", "TAG", tag, *batching.arguments(),
-            "BLOB", blob,
+            "AI.MODELSTORE", spec.name, "TORCH", "CPU", "TAG", files.version,
+            *batching.arguments(), "BLOB", blob,
         )  # fmt: skip
         stored = True
-    verify(client, files.name)
+    verify(client, spec)
+    return stored
+
+
+def deploy_all(
+    client: redis.Redis, specs: list[ModelSpec], batching: Batching = Batching()
+) -> dict[str, bool]:
+    """Each model, exported first where needed; model -> whether it was (re)stored."""
+    stored = {}
+    for spec in specs:
+        files = ModelFiles.of(spec.name)
+        ensure_exported(spec, files, ["torchscript"])
+        stored[spec.name] = deploy(client, spec, files, batching)
     return stored
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m exporters redisai", description=__doc__)
-    parser.add_argument("--model", default="fizzbuzz", choices=list(registry.MODELS))
+    parser.add_argument("--model", help="one model (default: every served one)")
     parser.add_argument("--redis", default=redis_url(), help="default: $POLYSERVE_REDIS_URL")
     parser.add_argument("--batchsize", type=int, default=0)
     parser.add_argument("--minbatchsize", type=int, default=0)
@@ -118,17 +135,15 @@ def main(argv: list[str]) -> int:
     if min(args.batchsize, args.minbatchsize, args.minbatchtimeout) < 0:
         parser.error("batching options cannot be negative")
 
-    spec = registry.get(args.model)
-    files = ModelFiles.of(spec.name)
-    ensure_exported(spec, files, ["torchscript"])
+    specs = [registry.get(args.model)] if args.model else registry.served()
     batching = Batching(args.batchsize, args.minbatchsize, args.minbatchtimeout)
+    where = redis.connection.parse_url(args.redis)
+    server = f"{where.get('host', where.get('path', 'redis'))}:{where.get('port', '')}".rstrip(":")
     try:
         with redis.Redis.from_url(args.redis, socket_timeout=30) as client:
-            stored = deploy(client, files, batching)
+            for name, stored in deploy_all(client, specs, batching).items():
+                print(f"{'stored' if stored else 'already current'}: {name} in {server}, checked")
     except (DeployError, redis.RedisError) as error:
         print(f"cannot deploy: {error}", file=sys.stderr)
         return 1
-    where = redis.connection.parse_url(args.redis)
-    server = f"{where.get('host', where.get('path', 'redis'))}:{where.get('port', '')}".rstrip(":")
-    print(f"{'stored' if stored else 'already current'}: {files.name} in {server}, checked")
     return 0

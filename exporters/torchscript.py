@@ -14,18 +14,19 @@ import torch
 from exporters.output import write_atomically
 from exporters.parity import check_parity, eager_logits
 from models.artifacts import ModelFiles
-from models.registry import ModelSpec
+from models.spec import ModelSpec
+from models.weights import load_network
 
 
 def export_torchscript(spec: ModelSpec, files: ModelFiles) -> None:
-    network = spec.load_network(files.weights)
+    network = load_network(spec, files.weights)
     buffer = io.BytesIO()
     torch.jit.save(torch.jit.script(network), buffer)
     blob = buffer.getvalue()
 
     # Check what will be on disk, i.e. the serialized module loaded back.
     reloaded = torch.jit.load(io.BytesIO(blob), map_location="cpu")
-    inputs = spec.accepted_inputs()
+    inputs = spec.check_inputs()
     with torch.no_grad():
         exported = reloaded(torch.from_numpy(inputs)).numpy()
     check_parity("TorchScript", eager_logits(network, inputs), exported)

@@ -1,7 +1,7 @@
 """Does the module's auto-batching pay? The running RedisAI backend, redeployed per setting.
 
-    python -m loadtest batching [--batchsizes 0,16] [--connections 8,64] [--rounds 3]
-                                [--duration 6]
+    python -m loadtest batching [--model NAME] [--batchsizes 0,16] [--connections 8,64]
+                                [--rounds 3] [--duration 6]
 
 For each round, the model is stored again with each BATCHSIZE in turn (0: no batching) and
 loaded with wrk at each connection count; each cell is the median of its rounds. The model is
@@ -16,13 +16,12 @@ import statistics
 import redis
 
 from exporters.redisai import Batching, deploy, stored_meta
-from loadtest.figures import LoadSettings, RunFigures
+from loadtest.figures import LoadSettings, RunFigures, first_served
 from loadtest.wrk_run import run_wrk
+from models import registry
 from models.artifacts import ModelFiles
 from services.config import backend_urls, redis_url
 from services.process import http_ok
-
-MODEL = "fizzbuzz"
 
 
 def _numbers(text: str) -> list[int]:
@@ -45,6 +44,7 @@ def table(cells: dict[tuple[int, int], list[RunFigures]], connections: list[int]
 
 def batching(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest batching", description=__doc__)
+    parser.add_argument("--model", default=first_served(), help="default: the first served")
     parser.add_argument("--batchsizes", type=_numbers, default=[0, 16])
     parser.add_argument("--connections", type=_numbers, default=[8, 64])
     parser.add_argument("--rounds", type=int, default=3)
@@ -56,24 +56,24 @@ def batching(argv: list[str] | None = None) -> int:
     if not http_ok(f"{url}/ping"):
         print("redisai is not healthy (python -m services up)")
         return 1
-    files = ModelFiles.of(MODEL)
+    spec, files = registry.get(args.model), ModelFiles.of(args.model)
     cells: dict[tuple[int, int], list[RunFigures]] = {}
     failures = 0
     with redis.Redis.from_url(redis_url(), socket_timeout=30) as client:
-        meta = stored_meta(client, MODEL)
+        meta = stored_meta(client, spec.name)
         before = Batching.of_meta(meta) if meta else Batching()
         try:
             for round_ in range(args.rounds):
                 for batchsize in args.batchsizes:
-                    deploy(client, files, Batching(batchsize))
+                    deploy(client, spec, files, Batching(batchsize))
                     for count in args.connections:
                         label = f"[round {round_ + 1}] BATCHSIZE {batchsize}, {count} conns"
-                        settings = LoadSettings(count, 1, args.duration)
+                        settings = LoadSettings(count, 1, args.duration, model=spec.name)
                         figures = run_wrk(url, settings, label)
                         failures += figures.failures
                         cells.setdefault((batchsize, count), []).append(figures)
         finally:
-            deploy(client, files, before)
+            deploy(client, spec, files, before)
     print(f"\nwrk, {args.duration} s runs, median of {args.rounds} rounds, {failures} failures\n")
     print(table(cells, args.connections))
     return 0 if failures == 0 else 2

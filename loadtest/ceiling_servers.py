@@ -2,8 +2,8 @@
 
 Each is the backend's own server stack with the model taken out, under the same settings:
 - flask: a no-op view (services/flask/noop.py) under the same gunicorn configuration;
-- mms: a no-op handler archive (services/mms/noop.py, exporters/mar_noop.py) served by the
-  same MMS configuration and nginx front, on ports of its own below MMS's limit;
+- mms: a no-op handler archive per model (services/mms/noop.py, exporters/mar_noop.py) served
+  by the same MMS configuration and nginx front, on ports of its own below MMS's limit;
 - redisai: a raw ASGI app (services/redisai/gateway/noop.py) under the same uvicorn settings.
 """
 
@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 from exporters.mar_noop import NOOP, ensure_noop_archive
 from loadtest.cpu_time import trees_of
+from models import registry
+from models.artifacts import ModelFiles
 from services.config import LOCALHOST, run_dir
 from services.mms import server as mms_server
 from services.mms.settings import MAX_PORT, MmsSettings
@@ -40,15 +42,16 @@ def _noop(module: str, name: str) -> Iterator[Served]:
 
 @contextmanager
 def _mms_noop() -> Iterator[Served]:
-    """The backend's own MMS settings (workers, config, front) serving the no-op archive."""
+    """The backend's own MMS settings (workers, config, front) serving the no-op archives."""
     live = MmsSettings.from_env()
+    archives = [ensure_noop_archive(spec, ModelFiles.of(spec.name)) for spec in registry.served()]
     settings = dataclasses.replace(
         live,
         engine=NOOP,
         port=free_port_below(MAX_PORT),
         management_port=free_port_below(MAX_PORT),
         folder=run_dir("ceilings") / "mms-noop",
-        store=ensure_noop_archive(live.files).parent,
+        store=archives[0].parent,
         host=LOCALHOST,
     )
     started = mms_server.start(settings)

@@ -1,15 +1,17 @@
-"""Compare the backends under the same load, one after the other, in one run.
+"""Compare the backends under the same load, one after the other, in one run, per model.
 
     python -m loadtest compare [--users N] [--spawn-rate R] [--duration S]
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
-                               [--load locust|wrk] [--rounds N] [--no-ceilings]
+                               [--models fizzbuzz,digits] [--load locust|wrk] [--rounds N]
+                               [--no-ceilings]
 
-The backends must be running (`python -m services up`). Each backend is followed at once by
-its ceiling (the same server stack with no model: loadtest/ceiling_servers.py), started for
-the occasion, under the same load. With --rounds N, backend and ceiling alternate N times and
-each row is the round of median throughput (failures and requests summed over all rounds):
-the machines are noisy, and one run of each can mislead. Writes into results/<time>/: the
-load generator's files, report.md, chart.png and summary.json; prints the table.
+The backends must be running (`python -m services up`). For each backend, its ceiling (the
+same server stack with no model: loadtest/ceiling_servers.py) is started for the occasion,
+and for each model the backend is followed at once by its ceiling under the same load. With
+--rounds N, backend and ceiling alternate N times and each row is the round of median
+throughput (failures and requests summed over all rounds): the machines are noisy, and one
+run of each can mislead. Writes into results/<time>/: the load generator's files, report.md
+(a table per model), chart-<model>.png and summary.json; prints the tables.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from loadtest.memory import rss_mb
 from loadtest.model_speed import model_ceilings
 from loadtest.report import Measured, write_report
 from loadtest.wrk_run import run_wrk
-from models.artifacts import REPO_ROOT, ModelFiles
+from models import registry
+from models.artifacts import REPO_ROOT
 from services.config import backend_urls
 from services.process import http_ok
 from services.stack import backends
@@ -44,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=LoadSettings.duration_s, help="seconds")
     parser.add_argument("--scenario", choices=SCENARIOS, default=LoadSettings.scenario)
     parser.add_argument("--backends", default=",".join(urls), help="comma-separated")
+    parser.add_argument(
+        "--models", default=",".join(registry.served_names()), help="comma-separated"
+    )
     parser.add_argument("--load", choices=GENERATORS, default="locust", help="load generator")
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs per target")
     parser.add_argument("--no-ceilings", dest="ceilings", action="store_false")
@@ -53,6 +59,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.backends) - set(urls)
     if unknown or not args.backends:
         parser.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(urls)}")
+    args.models = [name.strip() for name in args.models.split(",") if name.strip()]
+    served = registry.served_names()
+    if not args.models or set(args.models) - set(served):
+        parser.error(f"--models: choose from the served models {', '.join(served)}")
     if min(args.users, args.duration, args.rounds) < 1 or args.spawn_rate <= 0:
         parser.error("--users, --duration, --rounds and --spawn-rate must be positive")
     if args.load == "wrk" and args.scenario != "single":
@@ -81,16 +91,22 @@ class Runner:
             target.pids, lambda: self._load(target.name, target.url, round_, ceiling)
         )
 
+    def for_model(self, model: str) -> Runner:
+        """The same runner (and run count) loading `model`."""
+        self.settings = dataclasses.replace(self.settings, model=model)
+        return self
+
     def _load(self, name: str, url: str, round_: int, ceiling: bool) -> RunFigures:
         """A ceiling answers a fixed body, so it gets the fixed request it answers."""
         self.done += 1
-        label = f"[{self.done}/{self.total}] {name}"
+        model = self.settings.model
+        label = f"[{self.done}/{self.total}] {name}, {model}"
         if self.load == "wrk":
             return run_wrk(url, self.settings, label)
         settings = (
             dataclasses.replace(self.settings, scenario="fixed") if ceiling else self.settings
         )
-        csv_prefix = self.folder / f"{name.replace(' ', '-')}-{round_}"
+        csv_prefix = self.folder / f"{model}-{name.replace(' ', '-')}-{round_}"
         return run_locust(url, settings, csv_prefix, label)
 
 
@@ -105,19 +121,27 @@ def median_round(runs: list[RunFigures]) -> RunFigures:
 
 
 def measure_backend(
-    runner: Runner, backend: Target, rounds: int, with_ceiling: bool
-) -> tuple[RunFigures, tuple[str, RunFigures] | None]:
-    """The backend (and its ceiling, started for the occasion), alternating for `rounds`."""
+    runner: Runner, backend: Target, models: list[str], rounds: int, with_ceiling: bool
+) -> dict[str, tuple[RunFigures, tuple[str, RunFigures] | None]]:
+    """Per model, the backend (and its ceiling, started once for all models), alternating for
+    `rounds`."""
+    measured = {}
     if not with_ceiling:
-        return median_round([runner.measure(backend, r) for r in range(rounds)]), None
+        for model in models:
+            runs = [runner.for_model(model).measure(backend, r) for r in range(rounds)]
+            measured[model] = (median_round(runs), None)
+        return measured
     description, serve = CEILINGS[backend.name]
-    backend_runs, ceiling_runs = [], []
     with serve() as served:
         ceiling = Target(f"{backend.name} ceiling", served.url, served.pids)
-        for r in range(rounds):
-            backend_runs.append(runner.measure(backend, r))
-            ceiling_runs.append(runner.measure(ceiling, r, ceiling=True))
-    return median_round(backend_runs), (description, median_round(ceiling_runs))
+        for model in models:
+            backend_runs, ceiling_runs = [], []
+            for r in range(rounds):
+                backend_runs.append(runner.for_model(model).measure(backend, r))
+                ceiling_runs.append(runner.measure(ceiling, r, ceiling=True))
+            ceiling_figures = (description, median_round(ceiling_runs))
+            measured[model] = (median_round(backend_runs), ceiling_figures)
+    return measured
 
 
 def compare(argv: list[str] | None = None) -> int:
@@ -131,22 +155,27 @@ def compare(argv: list[str] | None = None) -> int:
     folder = args.results / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
-    runs = (len(args.backends) + len(with_ceiling)) * args.rounds
+    runs = (len(args.backends) + len(with_ceiling)) * args.rounds * len(args.models)
     runner = Runner(args.load, settings, folder, runs)
 
-    print("measuring the raw model in process ...")
-    model_speed = model_ceilings(ModelFiles.of("fizzbuzz"))
-    measured: list[Measured] = []
+    print("measuring the raw models in process ...")
+    model_speed = {model: model_ceilings(registry.get(model)) for model in args.models}
+    measured: dict[str, list[Measured]] = {model: [] for model in args.models}
     stack = backends()
     try:
         for name in args.backends:
             target = Target(name, urls[name], stack[name].pids)
-            backend, ceiling = measure_backend(runner, target, args.rounds, name in with_ceiling)
-            measured.append(Measured(name, backend, ceiling, rss_mb(stack[name])))
+            by_model = measure_backend(
+                runner, target, args.models, args.rounds, name in with_ceiling
+            )
+            rss = rss_mb(stack[name])
+            for model, (backend, ceiling) in by_model.items():
+                measured[model].append(Measured(name, backend, ceiling, rss))
     except LoadRunError as error:
         print(f"\n{error}")
         return 1
     print()
     print(write_report(folder, measured, model_speed, settings, args.load, args.rounds))
-    print(f"report: {folder / 'report.md'}\nchart:  {folder / 'chart.png'}")
-    return 0 if all(m.backend.failures == 0 for m in measured) else 2
+    print(f"report: {folder / 'report.md'}\ncharts: {folder}/chart-<model>.png")
+    failures = [m.backend.failures for runs in measured.values() for m in runs]
+    return 0 if not any(failures) else 2

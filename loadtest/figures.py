@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from models import registry
 
 # The scenarios of loadtest/scenarios.py, named here so that choosing one does not import
 # Locust (and its gevent monkey-patching) into the comparing process.
 SCENARIOS = ("single", "batch", "mix", "fixed")
+
+
+def first_served() -> str:
+    return registry.served_names()[0]
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,8 @@ class LoadSettings:
     spawn_rate: float = 8
     duration_s: int = 20
     scenario: str = "single"
+    model: str = field(default_factory=first_served)
+    """The model the load asks: its scenarios (Locust) or its readiness probe (wrk)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The model's own speed, in process on one thread: the ceiling no backend can pass."""
+"""A model's own speed, in process on one thread: the ceiling no backend can pass."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import onnxruntime
 import torch
 
 from models.artifacts import ModelFiles
-from models.fizzbuzz import codec
+from models.spec import ModelSpec
 
 
 def calls_per_second(call: Callable[[], object], seconds: float) -> float:
@@ -23,12 +23,14 @@ def calls_per_second(call: Callable[[], object], seconds: float) -> float:
     return calls / elapsed
 
 
-def model_ceilings(files: ModelFiles, seconds: float = 2.0) -> dict[str, float]:
-    """Single-number calls per second: TorchScript and onnxruntime, one thread each."""
-    bits = codec.encode([14])
+def model_ceilings(spec: ModelSpec, seconds: float = 2.0) -> dict[str, float]:
+    """Calls per second on the readiness probe's input: TorchScript and onnxruntime, one
+    thread each."""
+    files = ModelFiles.of(spec.name)
+    inputs = spec.codec.decode(spec.probe.document).inputs
     torch.set_num_threads(1)
     scripted = torch.jit.load(str(files.torchscript)).eval()
-    tensor = torch.from_numpy(bits)
+    tensor = torch.from_numpy(inputs)
 
     def torchscript_call() -> np.ndarray:
         with torch.inference_mode():
@@ -40,7 +42,8 @@ def model_ceilings(files: ModelFiles, seconds: float = 2.0) -> dict[str, float]:
     session = onnxruntime.InferenceSession(
         str(files.onnx), options, providers=["CPUExecutionProvider"]
     )
+    feed = {spec.input.name: inputs}
     return {
         "torchscript": calls_per_second(torchscript_call, seconds),
-        "onnxruntime": calls_per_second(lambda: session.run(None, {"input.1": bits}), seconds),
+        "onnxruntime": calls_per_second(lambda: session.run(None, feed), seconds),
     }

@@ -1,9 +1,10 @@
 """Benchmark of the RedisAI-protocol module against direct TorchScript calls (not a test).
 
-    python -m loadtest.redisai_module_bench [--requests N] [--clients 8] [--module PATH]
+    python -m loadtest.redisai_module_bench [--model NAME] [--requests N] [--clients 8]
+                                            [--module PATH]
 
-In one run it measures, on the FizzBuzz-shaped network (Linear(10,100) -> sigmoid ->
-Linear(100,4), one 1x10 FLOAT input per request):
+In one run it measures, on a served model's network (untrained weights: the work is the
+same), one input row per request:
 
 1. direct TorchScript calls from Python (the floor: no network, no Redis);
 2. one client sending TENSORSET + MODELEXECUTE + TENSORGET as one pipeline per request;
@@ -30,27 +31,30 @@ from pathlib import Path
 
 import numpy as np
 
-from models.fizzbuzz import codec
+from loadtest.figures import first_served
+from models import registry
+from models.spec import ModelSpec
 from services.process import free_port
+from services.redisai.gateway.redis_model import REDISAI_TYPES
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = REPO / "services" / "redisai" / "module" / "build" / "redisai.so"
 
 
-def fizzbuzz_blob() -> tuple[object, bytes]:
+def model_blob(spec: ModelSpec) -> tuple[object, bytes]:
     import torch
 
-    from models.fizzbuzz.network import FizzBuzzNet
-
     torch.manual_seed(0)
-    scripted = torch.jit.script(FizzBuzzNet().eval())
+    scripted = torch.jit.script(spec.network().eval())
     buf = io.BytesIO()
     torch.jit.save(scripted, buf)
     return scripted, buf.getvalue()
 
 
-def inputs(n: int) -> np.ndarray:
-    return codec.encode(np.arange(n) % (codec.MAX_NUMBER + 1))
+def inputs(spec: ModelSpec, n: int) -> np.ndarray:
+    """n input rows, cycling through the rows exports are checked on."""
+    rows = spec.check_inputs()
+    return rows[np.arange(n) % len(rows)]
 
 
 def start_server(
@@ -102,11 +106,11 @@ def summary(name: str, latencies: list[float], wall: float) -> dict:
     }
 
 
-def direct(n: int) -> dict:
+def direct(spec: ModelSpec, n: int) -> dict:
     import torch
 
-    scripted, _ = fizzbuzz_blob()
-    x = torch.from_numpy(inputs(n))
+    scripted, _ = model_blob(spec)
+    x = torch.from_numpy(inputs(spec, n))
     latencies = []
     start = time.perf_counter()
     with torch.no_grad():
@@ -117,37 +121,45 @@ def direct(n: int) -> dict:
     return summary("direct TorchScript (Python)", latencies, time.perf_counter() - start)
 
 
-def client_run(args: tuple[int, str, int, int]) -> tuple[list[float], float, float]:
+Client = tuple[int, str, str, int, int]
+"""What one client process is given: port, model key, model name, requests, its number."""
+
+
+def client_run(args: Client) -> tuple[list[float], float, float]:
     """One client: n pipelined TENSORSET + MODELEXECUTE + TENSORGET requests."""
     import redis
 
-    port, model, n, ident = args
+    port, key, name, n, ident = args
+    spec = registry.get(name)
     r = redis.Redis(port=port, protocol=2)
-    x = inputs(n)
+    x = inputs(spec, n)
+    datatype, shape = REDISAI_TYPES[spec.input.datatype], (1, *spec.input.shape[1:])
+    output_bytes = int(np.prod(spec.output.shape[1:])) * spec.output.dtype.itemsize
     latencies = []
     start = time.perf_counter()
     for i in range(n):
         t0 = time.perf_counter()
         pipe = r.pipeline(transaction=False)
-        pipe.execute_command("AI.TENSORSET", f"in{ident}", "FLOAT", 1, 10, "BLOB", x[i].tobytes())
+        pipe.execute_command("AI.TENSORSET", f"in{ident}", datatype, *shape, "BLOB", x[i].tobytes())
         pipe.execute_command(
-            "AI.MODELEXECUTE", model, "INPUTS", 1, f"in{ident}", "OUTPUTS", 1, f"out{ident}"
+            "AI.MODELEXECUTE", key, "INPUTS", 1, f"in{ident}", "OUTPUTS", 1, f"out{ident}"
         )
         pipe.execute_command("AI.TENSORGET", f"out{ident}", "BLOB")
         replies = pipe.execute()
-        if replies[1] != b"OK" or len(replies[2]) != 16:
+        if replies[1] != b"OK" or len(replies[2]) != output_bytes:
             raise RuntimeError(f"bad reply {replies!r}")
         latencies.append(time.perf_counter() - t0)
     return latencies, start, time.perf_counter()
 
 
-def through_redis(name: str, port: int, model: str, clients: int, n: int) -> dict:
+def through_redis(name: str, port: int, key: str, model: str, clients: int, n: int) -> dict:
     if clients == 1:
-        latencies, start, end = client_run((port, model, n, 0))
+        latencies, start, end = client_run((port, key, model, n, 0))
         return summary(name, latencies, end - start)
     ctx = mp.get_context("spawn")
     with ctx.Pool(clients) as pool:
-        results = pool.map(client_run, [(port, model, n // clients, i) for i in range(clients)])
+        work = [(port, key, model, n // clients, i) for i in range(clients)]
+        results = pool.map(client_run, work)
     latencies = [x for lat, _, _ in results for x in lat]
     wall = max(e for _, _, e in results) - min(s for _, s, _ in results)
     return summary(name, latencies, wall)
@@ -155,6 +167,7 @@ def through_redis(name: str, port: int, model: str, clients: int, n: int) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=first_served(), help="default: the first served")
     parser.add_argument("--requests", type=int, default=4000, help="requests per scenario")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads-per-queue", type=int, default=1)
@@ -178,26 +191,22 @@ def main() -> None:
     module_args = ["INTRA_OP_PARALLELISM", str(args.intra_op)] if args.intra_op > 0 else []
     server = start_server(workdir, args.module, port, args.threads_per_queue, module_args)
     try:
-        _, blob = fizzbuzz_blob()
+        spec, model = registry.get(args.model), args.model
+        _, blob = model_blob(spec)
         r = redis.Redis(port=port)
-        r.execute_command("AI.MODELSTORE", "fb", "TORCH", "CPU", "BLOB", blob)
+        r.execute_command("AI.MODELSTORE", "plain", "TORCH", "CPU", "BLOB", blob)
         r.execute_command(
-            "AI.MODELSTORE", "fb_batched", "TORCH", "CPU", "BATCHSIZE", args.clients, "BLOB", blob
+            "AI.MODELSTORE", "batched", "TORCH", "CPU", "BATCHSIZE", args.clients, "BLOB", blob
         )
-        client_run((port, "fb", 200, 99))  # warm-up (TorchScript profiling runs)
-        client_run((port, "fb_batched", 200, 99))
+        client_run((port, "plain", model, 200, 99))  # warm-up (TorchScript profiling runs)
+        client_run((port, "batched", model, 200, 99))
+        clients, n = args.clients, args.requests
         rows = [
-            direct(args.requests),
-            through_redis("redis, 1 client, pipelined", port, "fb", 1, args.requests),
+            direct(spec, n),
+            through_redis("redis, 1 client, pipelined", port, "plain", model, 1, n),
+            through_redis(f"redis, {clients} clients", port, "plain", model, clients, n),
             through_redis(
-                f"redis, {args.clients} clients", port, "fb", args.clients, args.requests
-            ),
-            through_redis(
-                f"redis, {args.clients} clients, BATCHSIZE {args.clients}",
-                port,
-                "fb_batched",
-                args.clients,
-                args.requests,
+                f"redis, {clients} clients, BATCHSIZE {clients}", port, "batched", model, clients, n
             ),
         ]
     finally:

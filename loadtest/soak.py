@@ -1,6 +1,7 @@
 """A memory soak (a benchmark mode, not a test): does a backend's RSS grow under steady load?
 
-    python -m loadtest soak --backend redisai [--duration 300] [--share 0.8] [--connections 8]
+    python -m loadtest soak --backend redisai [--model NAME] [--duration 300] [--share 0.8]
+                            [--connections 8]
 
 Measures the backend's peak rate with wrk for 10 s, finds the pause between requests that
 holds `share` of that rate (two 5 s trial runs), then loads the backend at that rate for
@@ -16,7 +17,7 @@ import subprocess
 import threading
 import time
 
-from loadtest.figures import LoadSettings
+from loadtest.figures import LoadSettings, first_served
 from loadtest.memory import rss_mb
 from loadtest.wrk_run import run_wrk
 from services.stack import backends
@@ -27,7 +28,9 @@ CALIBRATION_RUNS, CALIBRATION_S = 2, 5
 GROWTH_LIMIT = 0.05
 
 
-def calibrated_delay_ms(url: str, connections: int, target: float, latency_ms: float) -> float:
+def calibrated_delay_ms(
+    url: str, model: str, connections: int, target: float, latency_ms: float
+) -> float:
     """The pause per request that holds `connections` near `target` req/s.
 
     A connection's cycle is its latency plus the pause, and the latency at the target rate
@@ -36,7 +39,7 @@ def calibrated_delay_ms(url: str, connections: int, target: float, latency_ms: f
     """
     delay_ms = max(0.0, connections / target * 1000 - latency_ms)
     for trial in range(CALIBRATION_RUNS):
-        settings = LoadSettings(connections, 1, CALIBRATION_S)
+        settings = LoadSettings(connections, 1, CALIBRATION_S, model=model)
         rate = run_wrk(url, settings, f"calibration {trial + 1}", delay_ms).requests_per_s
         delay_ms = max(0.0, delay_ms + (connections / target - connections / rate) * 1000)
     return delay_ms
@@ -46,6 +49,7 @@ def soak(argv: list[str] | None = None) -> int:
     known = backends()
     parser = argparse.ArgumentParser(prog="python -m loadtest soak", description=__doc__)
     parser.add_argument("--backend", choices=list(known), required=True)
+    parser.add_argument("--model", default=first_served(), help="default: the first served")
     parser.add_argument("--duration", type=int, default=300, help="seconds")
     parser.add_argument("--share", type=float, default=0.8, help="of the peak rate")
     parser.add_argument("--connections", type=int, default=8)
@@ -57,9 +61,10 @@ def soak(argv: list[str] | None = None) -> int:
         print(f"{backend.name} is not healthy (python -m services up)")
         return 1
 
-    peak = run_wrk(backend.url, LoadSettings(args.connections, 1, PEAK_RUN_S), "peak rate")
+    peak_settings = LoadSettings(args.connections, 1, PEAK_RUN_S, model=args.model)
+    peak = run_wrk(backend.url, peak_settings, "peak rate")
     target = peak.requests_per_s * args.share
-    delay_ms = calibrated_delay_ms(backend.url, args.connections, target, peak.p50_ms)
+    delay_ms = calibrated_delay_ms(backend.url, args.model, args.connections, target, peak.p50_ms)
     samples: list[tuple[float, float]] = []
     stop = threading.Event()
 
@@ -70,7 +75,7 @@ def soak(argv: list[str] | None = None) -> int:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    settings = LoadSettings(args.connections, 1, args.duration)
+    settings = LoadSettings(args.connections, 1, args.duration, model=args.model)
     try:
         steady = run_wrk(backend.url, settings, f"soak at {target:,.0f} req/s", delay_ms)
     except subprocess.SubprocessError as error:

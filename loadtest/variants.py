@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtest.cpu_time import spent_per_request, trees_of
-from loadtest.figures import LoadSettings, RunFigures
+from loadtest.figures import LoadSettings, RunFigures, first_served
 from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT
 from services.config import LOCALHOST, run_dir
@@ -81,13 +81,14 @@ def variants(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=6, help="seconds per run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--model", default=first_served(), help="default: the first served")
     args = parser.parse_args(argv)
     names = [variant.name for variant in args.variant]
     if len(set(names)) != len(names) or min(args.rounds, args.duration, args.connections) < 1:
         parser.error("variant names must differ; rounds, duration, connections positive")
     program, _, rest = args.server.partition(" ")
     server = f"{shlex.quote(sys.executable)} {rest}" if program == "python" else args.server
-    settings = LoadSettings(args.connections, 1, args.duration)
+    settings = LoadSettings(args.connections, 1, args.duration, model=args.model)
     runs: dict[str, list[RunFigures]] = {name: [] for name in names}
     for round_ in range(args.rounds):
         for variant in args.variant:

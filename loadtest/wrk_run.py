@@ -1,8 +1,9 @@
 """One wrk run against one target: Debian's wrk with loadtest/wrk/contract.lua.
 
 On 2 cores Locust itself can be the bottleneck; wrk (C, event loop) costs far less per
-request. It posts a single fixed request, `{"input.1": 14}`, and counts any other answer
-than the contract's as a failure.
+request. It posts one fixed request, the model's readiness probe, and counts any other
+answer than the first one as a failure; the first is checked beforehand against what the
+probe expects (a ceiling's fixed answer passes that check too).
 """
 
 from __future__ import annotations
@@ -10,16 +11,32 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import urllib.error
+import urllib.request
 
 from loadtest.figures import LoadRunError, LoadSettings, RunFigures
 from loadtest.progress import wait_with_progress
+from models import registry
 from models.artifacts import REPO_ROOT
-from models.fizzbuzz import codec
 from services.contract.protocol import render
 
 SCRIPT = REPO_ROOT / "loadtest" / "wrk" / "contract.lua"
-NUMBER = 14
 THREADS = 2
+
+
+def probe_exchange(url: str, model: str) -> tuple[bytes, bytes]:
+    """The probe's request body and the target's answer to it, checked against the probe."""
+    probe = registry.get(model).probe
+    body = render(probe.document)
+    request = urllib.request.Request(f"{url}/predictions/{model}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = response.read()
+    except (OSError, urllib.error.URLError) as error:
+        raise LoadRunError(f"{url} does not answer {model}'s probe: {error}") from None
+    if not probe.answered_by(json.loads(answer)):
+        raise LoadRunError(f"{url} answers {model}'s probe with {answer[:200]!r}")
+    return body, answer
 
 
 def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: float = 0) -> RunFigures:
@@ -27,12 +44,12 @@ def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: float = 0) -
     wrk = shutil.which("wrk")
     if wrk is None:
         raise LoadRunError("wrk is not installed (Debian: apt-get install wrk; or make setup)")
-    body = render({"input.1": NUMBER}).decode()
-    expected = render({"next_number": codec.answer(NUMBER)}).decode()
+    body, expected = probe_exchange(url, settings.model)
     command = [
         wrk, "-t", str(min(THREADS, settings.users)), "-c", str(settings.users),
         "-d", f"{settings.duration_s}s", "--timeout", "5s", "-s", str(SCRIPT),
-        f"{url}/predictions/fizzbuzz", "--", body, expected, str(delay_ms),
+        f"{url}/predictions/{settings.model}", "--", body.decode(), expected.decode(),
+        str(delay_ms),
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     returncode = wait_with_progress(process, settings.duration_s, label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,11 @@ class ModelFiles:
         return self.directory / "manifest.json"
 
     @property
+    def version(self) -> str:
+        """The model's version: the sha256 of its weights, as its manifest records it."""
+        return str(json.loads(self.manifest.read_text())["weights_sha256"])
+
+    @property
     def torchscript(self) -> Path:
         return self.directory / f"{self.name}.torchscript.pt"
 
@@ -51,15 +57,12 @@ class ModelFiles:
         """ONNX with the weights kept as graph inputs, as MXNet's importer requires."""
         return self.directory / f"{self.name}.mxnet.onnx"
 
-    @property
-    def mar_store(self) -> Path:
-        """The MMS model store: the only folder MMS may load archives from."""
-        return self.directory / "model-store"
-
-    def engine_store(self, engine: str) -> Path:
-        """One engine's model store: MMS serving that engine loads archives from here only."""
-        return self.mar_store / engine
-
     def mar(self, engine: str) -> Path:
-        """The MMS archive holding this model on `engine` (onnxruntime or mxnet)."""
-        return self.engine_store(engine) / f"{self.name}.mar"
+        """The MMS archive holding this model on `engine`, in that engine's model store."""
+        return engine_store(engine) / f"{self.name}.mar"
+
+
+def engine_store(engine: str) -> Path:
+    """One engine's MMS model store, every model's archive side by side: MMS serving that
+    engine loads archives from here only."""
+    return artifacts_dir() / "model-store" / engine

@@ -1,40 +1,62 @@
-"""The models polyserve knows, by name: how to train one, load it and feed it every input."""
+"""The models polyserve knows: the shipped ones, listed here, and plugins named at run time.
+
+    POLYSERVE_PLUGINS=package.module:SPEC,...   more models, each a ModelSpec (models/spec.py)
+    POLYSERVE_MODELS=fizzbuzz,digits            the ones to serve (default: every known one)
+
+Adding a model to polyserve is one line in SHIPPED; a model kept outside the repository is
+a plugin. Every process of the stack reads the same two variables, so a backend's workers,
+its launcher and the exporters agree on what is served.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import os
 
-import numpy as np
-from torch import nn
+from models.spec import ModelSpec, load_spec
 
-from models.fizzbuzz import codec, network, train
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    train: Callable[[list[str]], int]
-    """Runs the training command with these arguments; returns its exit code."""
-    load_network: Callable[[Path], nn.Module]
-    """The eager network from its weights file."""
-    accepted_inputs: Callable[[], np.ndarray]
-    """Every input the contract accepts, encoded: what exports are checked on."""
-
-
-MODELS = {
-    "fizzbuzz": ModelSpec(
-        name="fizzbuzz",
-        train=train.main,
-        load_network=network.load_network,
-        accepted_inputs=lambda: codec.encode(codec.valid_numbers()),
-    ),
+SHIPPED = {
+    "fizzbuzz": "models.fizzbuzz.spec:SPEC",
+    "digits": "models.digits.spec:SPEC",
 }
+PLUGINS_VAR = "POLYSERVE_PLUGINS"
+MODELS_VAR = "POLYSERVE_MODELS"
+
+
+class UnknownModel(SystemExit):
+    """A model was asked for by a name no spec has."""
+
+
+def _names(variable: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(variable, "").split(",") if part.strip()]
+
+
+def references() -> dict[str, str]:
+    """Every known model's name -> where its spec is (`module:attribute`), shipped first."""
+    known = dict(SHIPPED)
+    for reference in _names(PLUGINS_VAR):
+        spec = load_spec(reference)
+        if spec.name in known and known[spec.name] != reference:
+            raise UnknownModel(f"{PLUGINS_VAR}: {reference} names {spec.name!r}, already known")
+        known[spec.name] = reference
+    return known
 
 
 def get(name: str) -> ModelSpec:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise SystemExit(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
+    known = references()
+    if name not in known:
+        raise UnknownModel(f"unknown model {name!r}; known: {', '.join(known)}")
+    return load_spec(known[name])
+
+
+def served_names() -> list[str]:
+    """The models to serve: POLYSERVE_MODELS in registry order, or every known one."""
+    known = list(references())
+    chosen = _names(MODELS_VAR)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise UnknownModel(f"{MODELS_VAR}: unknown models {unknown}; known: {', '.join(known)}")
+    return [name for name in known if not chosen or name in chosen]
+
+
+def served() -> list[ModelSpec]:
+    return [get(name) for name in served_names()]

@@ -4,8 +4,9 @@
     python -m services status
     python -m services down
 
-`up` trains and exports whatever is missing, starts each chosen backend, waits until each is
-ready and prints where it is. A port already taken is reported before anything starts.
+`up` trains and exports whatever is missing for every served model, starts each chosen
+backend (each serves every model), waits until each is ready and prints where it is. A port
+already taken is reported before anything starts.
 `down` stops what `up` started (also when one backend has crashed), and nothing else.
 """
 
@@ -43,7 +44,8 @@ def up(chosen: list[Backend]) -> int:
         print(f"already in use by another program: {', '.join(taken)}", file=sys.stderr)
         print("free them or move the backend (see README, Configuration)", file=sys.stderr)
         return 1
-    ensure_exported(registry.get("fizzbuzz"), ModelFiles.of("fizzbuzz"), list(FORMATS))
+    for spec in registry.served():
+        ensure_exported(spec, ModelFiles.of(spec.name), list(FORMATS))
     failed = [backend.name for backend in chosen if backend.run("start") != 0]
     rows = [
         [b.name, b.url, b.management_url or "-", " ".join(map(str, b.pids())) or "-", str(b.log)]

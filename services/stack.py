@@ -73,6 +73,11 @@ def _mms_leaders(settings: MmsSettings) -> Callable[[], list[psutil.Process]]:
     return leaders
 
 
+def _mms_workers(settings: MmsSettings) -> str:
+    ready = (f"{m} {mms_server.ready_workers(settings, m)}" for m in settings.models)
+    return f"workers READY of {settings.workers}: {', '.join(ready)}"
+
+
 def backends() -> dict[str, Backend]:
     urls = backend_urls()
     mms = MmsSettings.from_env()
@@ -86,7 +91,7 @@ def backends() -> dict[str, Backend]:
             "mms", mms.inference_url, mms.management_url,
             {"mms inference": mms.port, "mms management": mms.management_port}, "services.mms",
             _mms_leaders(mms), mms.log_dir,
-            lambda: f"workers READY {mms_server.ready_workers(mms)}/{mms.workers}",
+            lambda: _mms_workers(mms),
         ),
         "redisai": Backend(
             "redisai", urls["redisai"], f"redis://{LOCALHOST}:{redis_port()}",

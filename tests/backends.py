@@ -1,7 +1,7 @@
 """Fixture helpers that run each backend for real, on free ports, in a temporary run folder.
 
-Each launcher is a context manager yielding the backend's base URL once it is ready,
-and stopping every process it started on exit.
+Each launcher is a context manager yielding the backend's base URL once it is ready (serving
+every served model), and stopping every process it started on exit.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 
 from exporters.mar import ensure_archive
 from models import registry
+from models.artifacts import ModelFiles
 from services.mms import server as mms
 from services.mms.engines import MXNET, ONNXRUNTIME
-from services.mms.settings import MAX_PORT, MODEL, MmsSettings
+from services.mms.settings import MAX_PORT, MmsSettings
 from services.process import (
     free_port,
     free_port_below,
@@ -34,8 +35,11 @@ def flask_backend(run_dir: Path, workers: int = 2) -> Iterator[str]:
         yield url
 
 
-def mms_settings(run_dir: Path, engine: str, store: Path | None = None) -> MmsSettings:
-    """MMS on free ports with everything it writes (logs, sockets, temp) under run_dir.
+def mms_settings(
+    run_dir: Path, engine: str, store: Path | None = None, models: tuple[str, ...] | None = None
+) -> MmsSettings:
+    """MMS on free ports with everything it writes (logs, sockets, temp) under run_dir,
+    serving `models` (default: every served model).
 
     The front's port could be any; MMS's own management port must be below MAX_PORT.
     """
@@ -45,14 +49,16 @@ def mms_settings(run_dir: Path, engine: str, store: Path | None = None) -> MmsSe
         management_port=free_port_below(MAX_PORT),
         workers=1,
         folder=run_dir / "mms",
+        models=models or tuple(registry.served_names()),
         store=store,
     )
 
 
 @contextmanager
 def mms_server(settings: MmsSettings) -> Iterator[MmsSettings]:
-    """A running MMS behind its nginx front, its model's workers READY; all stopped on exit."""
-    ensure_archive(registry.get(MODEL), settings.files, settings.engine)
+    """A running MMS behind its nginx front, every model's workers READY; all stopped on exit."""
+    for model in settings.models:
+        ensure_archive(registry.get(model), ModelFiles.of(model), settings.engine)
     started = mms.start(settings)
     try:
         mms.wait_ready(settings, started)

@@ -3,8 +3,9 @@
 Standard library only, so a check costs a few milliseconds, not a torch import.
 - flask, gateway: GET /ping on the service's own port answers 200; both backends answer it
   by running the model (the gateway: on Redis), so 200 means requests can be served.
-- mms: /ping answers 200 (our plugin: a worker has loaded the model) and the management API
-  (loopback only, inside the container) lists at least POLYSERVE_MMS_WORKERS READY workers.
+- mms: /ping answers 200 (our plugin: a worker has loaded every model) and the management
+  API (loopback only, inside the container) lists at least POLYSERVE_MMS_WORKERS READY
+  workers for every registered model.
 """
 
 from __future__ import annotations
@@ -31,11 +32,16 @@ def get(url: str) -> bytes:
         return response.read()
 
 
-def mms_ready_workers() -> int:
-    management = port("POLYSERVE_MMS_MANAGEMENT_PORT", 8081)
-    reply = json.loads(get(f"http://127.0.0.1:{management}/models/fizzbuzz"))
-    model = reply[0] if isinstance(reply, list) else reply
-    return sum(worker.get("status") == "READY" for worker in model.get("workers", []))
+def mms_ready_workers() -> dict[str, int]:
+    """READY workers of every model registered in MMS."""
+    management = f"http://127.0.0.1:{port('POLYSERVE_MMS_MANAGEMENT_PORT', 8081)}/models"
+    ready = {}
+    for listed in json.loads(get(management))["models"]:
+        reply = json.loads(get(f"{management}/{listed['modelName']}"))
+        model = reply[0] if isinstance(reply, list) else reply
+        workers = model.get("workers", [])
+        ready[listed["modelName"]] = sum(worker.get("status") == "READY" for worker in workers)
+    return ready
 
 
 def main(service: str) -> str:
@@ -43,9 +49,10 @@ def main(service: str) -> str:
     if service == "mms":
         wanted = port("POLYSERVE_MMS_WORKERS", 1)
         ready = mms_ready_workers()
-        if ready < wanted:
-            raise RuntimeError(f"{ready} of {wanted} MMS workers READY")
-        return f"{ready} MMS workers READY"
+        short = {model: count for model, count in ready.items() if count < wanted}
+        if not ready or short:
+            raise RuntimeError(f"MMS workers READY (of {wanted} each): {short or 'no models'}")
+        return f"MMS workers READY: {ready}"
     return "ping 200"
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from models.fizzbuzz.codec import BITS, LABELS, encode
+from models.fizzbuzz.codec import BITS, LABELS, to_bits
 
 HIDDEN = 100
 
@@ -23,14 +22,7 @@ class FizzBuzzNet(nn.Module):
         return self.output(torch.sigmoid(self.hidden(bits)))
 
 
-def load_network(weights: Path) -> FizzBuzzNet:
-    """The eager network from a saved state_dict (tensors only: weights_only=True)."""
-    network = FizzBuzzNet()
-    network.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    return network.eval()
-
-
 def predict_labels(network: nn.Module, numbers: Sequence[int]) -> torch.Tensor:
     """The class the network picks for each number's successor."""
     with torch.no_grad():
-        return network(torch.from_numpy(encode(numbers))).argmax(dim=1)
+        return network(torch.from_numpy(to_bits(numbers))).argmax(dim=1)

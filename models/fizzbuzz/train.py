@@ -46,7 +46,7 @@ class TrainResult:
 
 
 def _dataset(numbers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    bits = torch.from_numpy(codec.encode(numbers))
+    bits = torch.from_numpy(codec.to_bits(numbers))
     labels = torch.tensor([codec.label_of(n + 1) for n in numbers])
     return bits, labels
 

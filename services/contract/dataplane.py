@@ -1,6 +1,6 @@
 """Between the routes and the models: find the model, run the handler, map every error.
 
-Routes call `predict` and `ping` and only format the (status, body) that comes back.
+Routes call `predict`, `ping` and `models` and only format the (status, body) that comes back.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Generic, TypeVar
 
 from services.contract.errors import ModelNotFound, error_response
 from services.contract.handler import AsyncModelHandler, ModelHandler
-from services.contract.protocol import HEALTHY, UNHEALTHY
+from services.contract.protocol import HEALTHY, UNHEALTHY, describe
 
 log = logging.getLogger(__name__)
 
-Reply = tuple[int, dict[str, object]]
+Reply = tuple[int, object]
 H = TypeVar("H", ModelHandler, AsyncModelHandler)
 
 
@@ -42,6 +42,7 @@ class DataPlane(_Models[ModelHandler]):
             return error_response(error)
 
     def ping(self) -> Reply:
+        """Healthy only when every model answered its probe right."""
         try:
             healthy = bool(self.handlers) and all(
                 handler.answers_correctly() for handler in self.handlers.values()
@@ -50,6 +51,9 @@ class DataPlane(_Models[ModelHandler]):
             log.exception("readiness probe failed")
             healthy = False
         return self.health(healthy)
+
+    def models(self) -> Reply:
+        return 200, [describe(h.spec, h.version) for h in self.handlers.values()]
 
 
 class AsyncDataPlane(_Models[AsyncModelHandler]):
@@ -68,3 +72,9 @@ class AsyncDataPlane(_Models[AsyncModelHandler]):
             log.warning("readiness probe failed: %s", error)
             healthy = False
         return self.health(healthy)
+
+    async def models(self) -> Reply:
+        try:
+            return 200, [describe(h.spec, await h.version()) for h in self.handlers.values()]
+        except Exception as error:  # noqa: BLE001 - an engine that cannot answer: its error
+            return error_response(error)

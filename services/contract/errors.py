@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from models.fizzbuzz.codec import InvalidInput
+from models.spec import InvalidInput
 
 log = logging.getLogger(__name__)
 

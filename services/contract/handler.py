@@ -1,8 +1,9 @@
-"""The one handler shape every backend serves through: load, decode, predict, encode.
+"""The one handler shape every backend serves through: decode, predict, encode.
 
-A backend supplies only a predictor (how its engine turns encoded inputs into logits);
-decoding and encoding go through the contract and the model's codec. Engines called in
-process use ModelHandler; engines behind a network hop (RedisAI) use AsyncModelHandler.
+A backend supplies only a predictor (how its engine turns the input tensor into the output
+tensor) and the model's version; decoding and encoding go through the contract and the
+model's codec. Engines called in process use ModelHandler; engines behind a network hop
+(RedisAI) use AsyncModelHandler.
 """
 
 from __future__ import annotations
@@ -11,19 +12,12 @@ from collections.abc import Awaitable, Callable
 
 import numpy as np
 
-from models.fizzbuzz import codec
-from services.contract.protocol import (
-    OUTPUT_NAME,
-    PredictionRequest,
-    format_response,
-    parse_request,
-)
+from models.spec import ModelSpec, Request
+from services.contract.protocol import parse_body
 
 Predictor = Callable[[np.ndarray], np.ndarray]
-"""Encoded inputs [N, 10] float32 -> logits [N, 4]."""
+"""The model's input tensor (a batch of rows) -> its output tensor (a row each)."""
 AsyncPredictor = Callable[[np.ndarray], Awaitable[np.ndarray]]
-
-READINESS_PROBE = PredictionRequest([codec.MAX_NUMBER, 14], batch=True)
 
 
 def split_rows(stacked: np.ndarray, counts: list[int]) -> list[np.ndarray]:
@@ -39,56 +33,59 @@ def split_rows(stacked: np.ndarray, counts: list[int]) -> list[np.ndarray]:
 
 
 class _Codec:
-    """decode and encode: the same for every engine."""
+    """decode, encode and the readiness probe: the same for every engine."""
 
-    name: str
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.probe_request = spec.codec.decode(spec.probe.document)
 
-    @staticmethod
-    def decode(body: bytes) -> PredictionRequest:
-        return parse_request(body)
+    def decode(self, body: bytes) -> Request:
+        return parse_body(body, self.spec.codec)
 
-    @staticmethod
-    def encoded(request: PredictionRequest) -> np.ndarray:
-        return codec.encode(request.numbers)
+    def encode(self, request: Request, outputs: np.ndarray) -> object:
+        return self.spec.codec.encode(request, outputs)
 
-    @staticmethod
-    def encode(request: PredictionRequest, logits: np.ndarray) -> dict[str, object]:
-        return format_response(request, logits.argmax(axis=1).tolist())
-
-    @classmethod
-    def probe_answered_right(cls, logits: np.ndarray) -> bool:
-        answers = cls.encode(READINESS_PROBE, logits)[OUTPUT_NAME]
-        return answers == [codec.answer(n) for n in READINESS_PROBE.numbers]
+    def probe_answered_right(self, outputs: np.ndarray) -> bool:
+        return self.spec.probe.answered_by(self.encode(self.probe_request, outputs))
 
 
 class ModelHandler(_Codec):
-    def __init__(self, name: str, predictor: Predictor) -> None:
-        self.name = name
+    def __init__(self, spec: ModelSpec, predictor: Predictor, version: str) -> None:
+        super().__init__(spec)
         self.predictor = predictor
+        self.version = version
 
-    def predict(self, request: PredictionRequest) -> np.ndarray:
-        return self.predictor(self.encoded(request))
+    def predict(self, request: Request) -> np.ndarray:
+        return self.predictor(request.inputs)
 
-    def handle(self, body: bytes) -> dict[str, object]:
+    def handle(self, body: bytes) -> object:
         request = self.decode(body)
         return self.encode(request, self.predict(request))
 
     def answers_correctly(self) -> bool:
-        """Readiness: the model really answered a probe, and answered it right."""
-        return self.probe_answered_right(self.predict(READINESS_PROBE))
+        """Readiness: the model really answered its probe, and answered it right."""
+        return self.probe_answered_right(self.predict(self.probe_request))
 
 
 class AsyncModelHandler(_Codec):
-    def __init__(self, name: str, predictor: AsyncPredictor) -> None:
-        self.name = name
+    def __init__(
+        self,
+        spec: ModelSpec,
+        predictor: AsyncPredictor,
+        version: Callable[[], Awaitable[str]],
+    ) -> None:
+        super().__init__(spec)
         self.predictor = predictor
+        self.version = version
+        """The version of the model the engine holds now (RedisAI: its stored TAG)."""
 
-    async def predict(self, request: PredictionRequest) -> np.ndarray:
-        return await self.predictor(self.encoded(request))
+    async def predict(self, request: Request) -> np.ndarray:
+        return await self.predictor(request.inputs)
 
-    async def handle(self, body: bytes) -> dict[str, object]:
+    async def handle(self, body: bytes) -> object:
         request = self.decode(body)
         return self.encode(request, await self.predict(request))
 
     async def answers_correctly(self) -> bool:
-        return self.probe_answered_right(await self.predict(READINESS_PROBE))
+        return self.probe_answered_right(await self.predict(self.probe_request))

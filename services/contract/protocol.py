@@ -1,59 +1,40 @@
-"""The HTTP contract, version 1, in code: request parsing and response rendering.
+"""The HTTP contract, version 1.1, in code: request bodies in, response bodies out.
 
-Documented in services/CONTRACT.md. Every backend parses and renders through here, so the
-same request gets byte-for-byte the same body from each of them.
+Documented in services/CONTRACT.md. Every backend parses and renders through here and the
+model's codec, so the same request gets byte-for-byte the same body from each of them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-from models.fizzbuzz import codec
-from models.fizzbuzz.codec import InvalidInput
+from models.spec import Codec, InvalidInput, ModelSpec, Request
 
 MAX_BODY_BYTES = 64 * 1024
-INPUT_NAME = "input.1"
-OUTPUT_NAME = "next_number"
 BACKEND_HEADER = "X-Backend"
 CONTENT_TYPE = "application/json"
 HEALTHY = {"status": "Healthy"}
 UNHEALTHY = {"status": "Unhealthy"}
 
 
-@dataclass(frozen=True)
-class PredictionRequest:
-    numbers: list[int]
-    batch: bool  # a list was sent, so a list is answered
-
-
-def parse_request(body: bytes) -> PredictionRequest:
-    """Parse a prediction body (JSON whatever the Content-Type says) or raise InvalidInput."""
+def parse_body(body: bytes, codec: Codec) -> Request:
+    """A prediction body (JSON whatever the Content-Type says), decoded by the model's codec;
+    raises InvalidInput."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
-        raise InvalidInput(
-            f'the body is not valid JSON ({error}); send {{"{INPUT_NAME}": <number or list>}}'
-        ) from None
-    if not isinstance(document, dict):
-        raise InvalidInput(f'the body must be a JSON object like {{"{INPUT_NAME}": 14}}')
-    if INPUT_NAME not in document:
-        raise InvalidInput(f'the body has no "{INPUT_NAME}" field; expected {codec.ACCEPTED}')
-    value = document[INPUT_NAME]
-    return PredictionRequest(codec.validate(value), batch=isinstance(value, list))
+        raise InvalidInput(f"the body is not valid JSON ({error}); send {codec.example}") from None
+    return codec.decode(document)
 
 
-def format_response(request: PredictionRequest, labels: Sequence[int]) -> dict[str, object]:
-    answers = [
-        codec.decode(n, int(label)) for n, label in zip(request.numbers, labels, strict=True)
-    ]
-    return {OUTPUT_NAME: answers if request.batch else answers[0]}
+def describe(spec: ModelSpec, version: str) -> dict[str, object]:
+    """One served model as `GET /models` lists it; `version` is its weights' sha256."""
+    return {"name": spec.name, "version": version, **spec.tensors()}
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps makes one a call
 
 
-def render(body: dict[str, object]) -> bytes:
+def render(body: object) -> bytes:
     """The one JSON rendering every backend sends: compact, no trailing newline."""
     return _COMPACT.encode(body).encode()

@@ -2,7 +2,8 @@
 
     python -m services.flask [--port PORT] [--workers N] [--app model|noop]
 
-Exports the TorchScript artifact first if it is missing. `--app noop` serves the ceiling
+Serves every model of the registry (POLYSERVE_MODELS chooses), exporting the TorchScript
+artifact of each first if it is missing. `--app noop` serves the ceiling
 (services/flask/noop.py) under the same gunicorn configuration, for the comparison.
 """
 
@@ -34,7 +35,8 @@ def main() -> None:
         os.environ[FLASK_WORKERS_VAR] = str(args.workers)
     flask_port(), flask_workers()  # fail here, loudly, on a bad value
 
-    ensure_exported(registry.get("fizzbuzz"), ModelFiles.of("fizzbuzz"), ["torchscript"])
+    for spec in registry.served():
+        ensure_exported(spec, ModelFiles.of(spec.name), ["torchscript"])
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
     os.execv(sys.executable, [*gunicorn, APPS[args.app]])
 

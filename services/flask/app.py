@@ -36,6 +36,10 @@ def create_app(plane: DataPlane) -> Flask:
     def ping() -> Response:
         return _respond(plane.ping())
 
+    @app.get("/models")
+    def models() -> Response:
+        return _respond(plane.models())
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         domain_error = HTTP_ERRORS.get(type(error))

@@ -1,7 +1,8 @@
 """The Flask ceiling: what gunicorn + Flask cost with no model at all.
 
 Served by the same gunicorn configuration as the real app (`python -m services.flask --app
-noop`); it reads and parses the JSON body like the real route, then answers a fixed body.
+noop`); it reads and parses the JSON body like the real route, then answers a fixed body per
+model: what the model's readiness probe expects.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import json
 
 from flask import Flask, Response, request
 
-from services.contract.protocol import CONTENT_TYPE
+from models import registry
+from services.contract.protocol import CONTENT_TYPE, render
 
-FIXED_ANSWER = b'{"next_number":"FizzBuzz"}'
+FIXED_ANSWERS = {spec.name: render(spec.probe.expected) for spec in registry.served()}
 
 app = Flask("polyserve-noop")
 
@@ -20,7 +22,7 @@ app = Flask("polyserve-noop")
 @app.post("/predictions/<model>")
 def predictions(model: str) -> Response:
     json.loads(request.get_data(cache=False))
-    return Response(FIXED_ANSWER, content_type=CONTENT_TYPE)
+    return Response(FIXED_ANSWERS[model], content_type=CONTENT_TYPE)
 
 
 @app.get("/ping")

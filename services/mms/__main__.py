@@ -1,11 +1,11 @@
 """Run the MMS backend: `python -m services.mms start|stop|status [--engine E]`.
 
-start  builds the archive if it is missing or stale, starts MMS and its nginx front in the
-       background and waits until the model's workers are READY (per the management API)
-       and /ping, through the front, says Healthy.
+start  builds each served model's archive if it is missing or stale, starts MMS and its
+       nginx front in the background and waits until every model's workers are READY (per
+       the management API) and /ping, through the front, says Healthy.
 stop   stops every process start started (nginx, the JVM, the Python workers) and removes
        their temp files and sockets.
-status prints the model's workers as the management API describes them.
+status prints each model's workers as the management API describes them.
 
 Settings: POLYSERVE_MMS_ENGINE (onnxruntime|mxnet), POLYSERVE_MMS_PORT (8080, the front),
 POLYSERVE_BIND_HOST (127.0.0.1), POLYSERVE_MMS_MANAGEMENT_PORT (8081, always 127.0.0.1),
@@ -22,10 +22,11 @@ import sys
 from exporters.mar import ensure_archive
 from exporters.pipeline import ensure_exported
 from models import registry
+from models.artifacts import ModelFiles
 from services.mms import server
 from services.mms.engines import ENGINES
 from services.mms.front import FrontError
-from services.mms.settings import MODEL, MmsSettings
+from services.mms.settings import MmsSettings
 from services.process import StartupError
 
 
@@ -40,17 +41,19 @@ def _recorded(settings: MmsSettings) -> MmsSettings | None:
         engine=state["engine"],
         port=state["port"],
         management_port=state["management_port"],
+        models=tuple(state["models"]),
     )
 
 
 def start(settings: MmsSettings) -> int:
     running = _recorded(settings)
-    if running is not None and server.describe(running) is not None:
+    if running is not None and server.management_answers(running):
         print(f"MMS is already running on {running.inference_url}", file=sys.stderr)
         return 1
-    spec = registry.get(MODEL)
-    ensure_exported(spec, settings.files, ["onnx"])
-    ensure_archive(spec, settings.files, settings.engine)
+    for model in settings.models:
+        spec, files = registry.get(model), ModelFiles.of(model)
+        ensure_exported(spec, files, ["onnx"])
+        ensure_archive(spec, files, settings.engine)
     try:
         started = server.start(settings)
         server.wait_ready(settings, started)
@@ -70,11 +73,11 @@ def stop(settings: MmsSettings) -> int:
 
 def status(settings: MmsSettings) -> int:
     running = _recorded(settings)
-    description = server.describe(running) if running else None
-    if running is None or description is None:
+    if running is None or not server.management_answers(running):
         print("MMS is not running")
         return 3
-    print(json.dumps(description, indent=2))
+    descriptions = {model: server.describe(running, model) for model in running.models}
+    print(json.dumps(descriptions, indent=2))
     return 0 if server.is_ready(running) else 1
 
 

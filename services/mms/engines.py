@@ -16,19 +16,19 @@ from services.contract.handler import Predictor
 ONNXRUNTIME = "onnxruntime"
 MXNET = "mxnet"
 ENGINES = (ONNXRUNTIME, MXNET)
-INPUT_NAME = "input.1"
 
 
-def load_predictor(engine: str, model_file: Path) -> Predictor:
-    """A Predictor for `model_file` run by `engine`; raises if either is unusable."""
+def load_predictor(engine: str, model_file: Path, input_name: str) -> Predictor:
+    """A Predictor for `model_file` (whose input is `input_name`) run by `engine`; raises if
+    either is unusable."""
     if engine == ONNXRUNTIME:
-        return _onnxruntime_predictor(model_file)
+        return _onnxruntime_predictor(model_file, input_name)
     if engine == MXNET:
-        return _mxnet_predictor(model_file)
+        return _mxnet_predictor(model_file, input_name)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
 
 
-def _onnxruntime_predictor(model_file: Path) -> Predictor:
+def _onnxruntime_predictor(model_file: Path, input_name: str) -> Predictor:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -39,13 +39,13 @@ def _onnxruntime_predictor(model_file: Path) -> Predictor:
         str(model_file), options, providers=["CPUExecutionProvider"]
     )
 
-    def predict(bits: np.ndarray) -> np.ndarray:
-        return session.run(None, {INPUT_NAME: bits})[0]
+    def predict(inputs: np.ndarray) -> np.ndarray:
+        return session.run(None, {input_name: inputs})[0]
 
     return predict
 
 
-def _mxnet_predictor(model_file: Path) -> Predictor:
+def _mxnet_predictor(model_file: Path, input_name: str) -> Predictor:
     import mxnet
     from mxnet.contrib import onnx as onnx_mxnet
 
@@ -53,13 +53,13 @@ def _mxnet_predictor(model_file: Path) -> Predictor:
     with warnings.catch_warnings():
         # The input's dtype is only known at the first call; MXNet warns about it here.
         warnings.simplefilter("ignore", UserWarning)
-        block = mxnet.gluon.nn.SymbolBlock(outputs=symbol, inputs=mxnet.sym.var(INPUT_NAME))
+        block = mxnet.gluon.nn.SymbolBlock(outputs=symbol, inputs=mxnet.sym.var(input_name))
     params = block.collect_params()
     params.initialize(ctx=mxnet.cpu())  # deferred until set_data hands over the real weights
     for name, value in {**arg_params, **aux_params}.items():
         params[name].set_data(value)
 
-    def predict(bits: np.ndarray) -> np.ndarray:
-        return block(mxnet.nd.array(bits, dtype="float32")).asnumpy()
+    def predict(inputs: np.ndarray) -> np.ndarray:
+        return block(mxnet.nd.array(inputs, dtype=inputs.dtype)).asnumpy()
 
     return predict

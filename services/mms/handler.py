@@ -1,7 +1,8 @@
-"""The entry point MMS calls inside the FizzBuzz archive: `services.mms.handler:handle`.
+"""The entry point MMS calls inside every model's archive: `services.mms.handler:handle`.
 
-Travels inside the .mar with the shared codec and contract modules, so a worker validates,
-decodes and renders exactly like the other backends without the repository on its path.
+Travels inside the .mar with the shared contract modules and the model's spec and codec, so a
+worker validates, decodes and renders exactly like the other backends without the repository
+on its path.
 MMS calls `handle(None, context)` once when a worker loads the model (an exception there
 fails the worker visibly), then `handle(batch, context)` with up to batch_size requests: each
 request gets its own status and contract body, and the whole batch is one engine call.
@@ -18,27 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from models.fizzbuzz import codec
-from models.fizzbuzz.codec import InvalidInput
+from models.spec import InvalidInput, Request, load_spec
 from services.contract.errors import MethodNotAllowed, PayloadTooLarge, error_response
 from services.contract.handler import ModelHandler, split_rows
-from services.contract.protocol import (
-    BACKEND_HEADER,
-    CONTENT_TYPE,
-    MAX_BODY_BYTES,
-    PredictionRequest,
-    render,
-)
+from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
 from services.mms.engines import load_predictor
 
 log = logging.getLogger(__name__)
 
-ARCHIVE_INFO = "polyserve.json"  # written by exporters/mar.py: model, engine, model file
+ARCHIVE_INFO = "polyserve.json"  # by exporters/mar.py: model, spec, version, engine, file
 BACKEND = "mms"
 BATCH_HEADER = "X-Batch-Size"  # how many requests the handler call that answered this one served
 DECODE_SWITCH = "MMS_DECODE_INPUT_REQUEST"  # set by MMS from decode_input_request
 
-Reply = tuple[int, dict[str, object]]
+Reply = tuple[int, object]
 
 
 class BatchHandler:
@@ -54,16 +48,17 @@ class BatchHandler:
             # worker before the handler sees it: the contract needs the raw bytes.
             raise RuntimeError(f"{DECODE_SWITCH} is not false: set decode_input_request=false")
         info = json.loads((model_dir / ARCHIVE_INFO).read_text())
-        predictor = load_predictor(info["engine"], model_dir / info["model_file"])
-        handler = ModelHandler(info["model"], predictor)
+        spec = load_spec(info["spec"])
+        predictor = load_predictor(info["engine"], model_dir / info["model_file"], spec.input.name)
+        handler = ModelHandler(spec, predictor, info["version"])
         if not handler.answers_correctly():
-            raise RuntimeError(f"{info['model']} on {info['engine']} fails its readiness probe")
-        log.info("loaded %s on %s; codec from %s", info["model"], info["engine"], codec.__file__)
+            raise RuntimeError(f"{spec.name} on {info['engine']} fails its readiness probe")
+        log.info("loaded %s on %s from %s", spec.name, info["engine"], info["spec"])
         return cls(handler)
 
     def answer(self, batch: list[dict[str, Any]], context: Any) -> list[bytes]:
         replies: list[Reply | None] = [None] * len(batch)
-        accepted: list[tuple[int, PredictionRequest]] = []
+        accepted: list[tuple[int, Request]] = []
         for idx, item in enumerate(batch):
             try:
                 body = request_body(item, request_headers(context, idx))
@@ -73,20 +68,19 @@ class BatchHandler:
         if accepted:
             try:
                 requests = [request for _, request in accepted]
-                for (idx, request), labels in zip(accepted, self.predict(requests), strict=True):
-                    replies[idx] = (200, self.handler.encode(request, labels))
+                for (idx, request), outputs in zip(accepted, self.predict(requests), strict=True):
+                    replies[idx] = (200, self.handler.encode(request, outputs))
             except Exception as error:  # noqa: BLE001 - the engine failed: a contract 500 each
                 for idx, _ in accepted:
                     replies[idx] = error_response(error)
         return respond(context, [reply for reply in replies if reply is not None])
 
-    def predict(self, requests: list[PredictionRequest]) -> list[np.ndarray]:
-        """Logits for every request from one engine call over all their numbers."""
+    def predict(self, requests: list[Request]) -> list[np.ndarray]:
+        """Outputs for every request from one engine call over all their rows."""
         if len(requests) == 1:
             return [self.handler.predict(requests[0])]
-        numbers = [n for request in requests for n in request.numbers]
-        logits = self.handler.predict(PredictionRequest(numbers, batch=True))
-        return split_rows(logits, [len(request.numbers) for request in requests])
+        outputs = self.handler.predictor(np.concatenate([r.inputs for r in requests]))
+        return split_rows(outputs, [len(request.inputs) for request in requests])
 
 
 def request_headers(context: Any, idx: int) -> dict[str, str]:

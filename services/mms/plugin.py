@@ -24,7 +24,7 @@ SOURCES = Path(__file__).with_name("plugin") / "src"
 MMS_JAR = Path(mms.__file__).parent / "frontend" / "model-server.jar"
 ENDPOINT_SERVICE = "META-INF/services/software.amazon.ai.mms.servingsdk.ModelServerEndpoint"
 FINGERPRINT = "META-INF/polyserve-sources.sha256"
-ENDPOINTS = ("polyserve.mms.PingEndpoint",)
+ENDPOINTS = ("polyserve.mms.PingEndpoint", "polyserve.mms.ModelsEndpoint")
 
 
 class PluginBuildError(RuntimeError):

@@ -18,12 +18,18 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from models import registry
+from services.contract.protocol import describe as model_description
+from services.contract.protocol import render
 from services.mms import front
+from services.mms.handler import ARCHIVE_INFO
 from services.mms.plugin import ensure_plugin
-from services.mms.settings import MODEL, MmsSettings
+from services.mms.settings import MmsSettings
 from services.process import (
     StartupError,
     http_ok,
@@ -63,14 +69,32 @@ class Started:
     """Where this start's output begins in server.log, which every start appends to."""
 
 
+def archive_version(archive: Path) -> str:
+    """The version an archive was built with (its polyserve.json)."""
+    with zipfile.ZipFile(archive) as mar:
+        return str(json.loads(mar.read(ARCHIVE_INFO)).get("version", ""))
+
+
+def models_lines(settings: MmsSettings) -> str:
+    """`<name>\t<description>` per model, as the plugin's GET /models reads them."""
+    lines = []
+    for model in settings.models:
+        archive = settings.model_store / f"{model}.mar"
+        if not archive.exists():
+            raise FileNotFoundError(f"no {archive} (run `python -m exporters mar`)")
+        description = model_description(registry.get(model), archive_version(archive))
+        lines.append(f"{model}\t{render(description).decode()}\n")
+    return "".join(lines)
+
+
 def prepare(settings: MmsSettings) -> None:
-    if not (settings.model_store / f"{MODEL}.mar").exists():
-        raise FileNotFoundError(f"no archive in {settings.model_store}: run exporters mar first")
+    models = models_lines(settings)
     ensure_plugin()
     front.nginx_binary()  # missing nginx stops the start before anything runs
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)  # sockets of a server killed earlier
     (settings.tmp_dir / "nginx").mkdir(parents=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    settings.models_file.write_text(models)
     settings.config_file.write_text(settings.render_config())
     settings.nginx_config.write_text(settings.render_nginx_config())
 
@@ -88,7 +112,8 @@ def start(settings: MmsSettings) -> Started:
         raise
     state = {"mms": process_record(mms), "front": process_record(nginx),
              "engine": settings.engine, "port": settings.port,
-             "management_port": settings.management_port}  # fmt: skip
+             "management_port": settings.management_port,
+             "models": list(settings.models)}  # fmt: skip
     settings.state_file.write_text(json.dumps(state) + "\n")
     return Started(mms, nginx, offset)
 
@@ -111,7 +136,15 @@ def management(settings: MmsSettings, method: str, path: str, timeout: float = 3
         return json.loads(response.read() or b"null")
 
 
-def describe(settings: MmsSettings, model: str = MODEL) -> dict[str, Any] | None:
+def management_answers(settings: MmsSettings) -> bool:
+    try:
+        management(settings, "GET", "/models", timeout=5)
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+    return True
+
+
+def describe(settings: MmsSettings, model: str) -> dict[str, Any] | None:
     """GET /models/<model>, or None while the server or the model is not there."""
     try:
         reply = management(settings, "GET", f"/models/{model}", timeout=5)
@@ -120,13 +153,15 @@ def describe(settings: MmsSettings, model: str = MODEL) -> dict[str, Any] | None
     return reply[0] if isinstance(reply, list) else reply
 
 
-def ready_workers(settings: MmsSettings, model: str = MODEL) -> int:
+def ready_workers(settings: MmsSettings, model: str) -> int:
     description = describe(settings, model) or {}
     return sum(worker.get("status") == READY for worker in description.get("workers", []))
 
 
 def is_ready(settings: MmsSettings) -> bool:
-    return ready_workers(settings) >= settings.workers and http_ok(f"{settings.inference_url}/ping")
+    """Every model has its workers READY, and /ping says every model has loaded."""
+    every_model = all(ready_workers(settings, m) >= settings.workers for m in settings.models)
+    return every_model and http_ok(f"{settings.inference_url}/ping")
 
 
 def load_failed(settings: MmsSettings, log_offset: int = 0) -> bool:

@@ -9,10 +9,11 @@ MMS's inference API on a unix socket in the run folder.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.artifacts import ModelFiles
+from models import registry
+from models.artifacts import engine_store
 from services.config import LOCALHOST, ConfigError, bind_host, env_int, env_port, run_dir
 from services.mms import front
 from services.mms.engines import ENGINES, ONNXRUNTIME
@@ -23,7 +24,6 @@ ENGINE_VAR = "POLYSERVE_MMS_ENGINE"
 PORT_VAR = "POLYSERVE_MMS_PORT"
 MANAGEMENT_PORT_VAR = "POLYSERVE_MMS_MANAGEMENT_PORT"
 WORKERS_VAR = "POLYSERVE_MMS_WORKERS"
-MODEL = "fizzbuzz"
 MAX_PORT = 32766  # MMS refuses ports from 32767 on ("Invalid port number")
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 
@@ -41,12 +41,15 @@ class MmsSettings:
     management_port: int
     """MMS's own management API, always on 127.0.0.1."""
     workers: int
+    """Workers each model starts with."""
     folder: Path
     """The run folder: rendered configs, state file, logs, MMS's socket and temp files."""
     store: Path | None = None
     """The model store; default: this engine's store among the artifacts."""
     host: str = LOCALHOST
     """Where the front listens (POLYSERVE_BIND_HOST)."""
+    models: tuple[str, ...] = field(default_factory=lambda: tuple(registry.served_names()))
+    """The models registered at start, one archive each."""
 
     def __post_init__(self) -> None:
         # Workers run in the unpacked archive's folder: every path MMS sees must be absolute.
@@ -75,12 +78,8 @@ class MmsSettings:
         return settings
 
     @property
-    def files(self) -> ModelFiles:
-        return ModelFiles.of(MODEL)
-
-    @property
     def model_store(self) -> Path:
-        return self.store or self.files.engine_store(self.engine)
+        return self.store or engine_store(self.engine)
 
     @property
     def inference_url(self) -> str:
@@ -116,6 +115,11 @@ class MmsSettings:
         return self.tmp_dir / "inference.sock"
 
     @property
+    def models_file(self) -> Path:
+        """Each served model's description, for GET /models (the plugin's ModelsEndpoint)."""
+        return self.folder / "models.tsv"
+
+    @property
     def nginx_config(self) -> Path:
         return self.folder / "nginx.conf"
 
@@ -135,7 +139,8 @@ class MmsSettings:
             "inference_address": f"unix:{self.socket}",
             "management_address": self.management_url,
             "model_store": str(self.model_store),
-            "load_models": f"{MODEL}={MODEL}.mar",
+            "load_models": ",".join(f"{model}={model}.mar" for model in self.models),
+            "polyserve_models_file": str(self.models_file),
             "default_workers_per_model": str(self.workers),
             "plugins_path": str(plugin_dir()),
         }

@@ -5,8 +5,8 @@
     python -m services.redisai status
 
 `start` runs redis-server (127.0.0.1, protected mode, data under run/redisai), waits until
-the module answers, deploys the model (exporting it first if needed), starts the gateway and
-waits until its /ping is healthy. `stop` stops what `start` started, and nothing else.
+the module answers, deploys every served model (exporting it first if needed), starts the
+gateway and waits until its /ping is healthy. `stop` stops what `start` started, and nothing else.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from exporters.pipeline import ensure_exported
-from exporters.redisai import Batching, deploy
+from exporters.redisai import Batching, deploy_all
 from models import registry
-from models.artifacts import ModelFiles
 from services.config import (
     GATEWAY_PORT_VAR,
     LOCALHOST,
@@ -46,13 +44,11 @@ def data_dir(run: RunFiles) -> Path:
 
 def start(batching: Batching) -> None:
     run = RunFiles(SERVICE)
-    files = ModelFiles.of("fizzbuzz")
-    ensure_exported(registry.get("fizzbuzz"), files, ["torchscript"])
     settings = RedisSettings.from_environment(redis_port(), data_dir(run))
     if pidfile_process(run.pid("redis")) is None:
         write_pidfile(run.pid("redis"), start_redis(settings, run.log("redis")))
     with settings.client(timeout_s=30) as client:
-        deploy(client, files, batching)
+        deploy_all(client, registry.served(), batching)
     url = f"http://{LOCALHOST}:{gateway_port()}"
     if pidfile_process(run.pid("gateway")) is None:
         command = [sys.executable, "-m", "services.redisai.gateway"]

@@ -12,13 +12,13 @@ import time
 
 import requests
 
+from models import registry
 from tests.compose.stack import Stack
-from tests.contract import test_contract
+from tests.contract import test_contract, test_digits, test_fizzbuzz
 
-# The contract suite, unchanged: its tests run here against `backend_url` from conftest.py.
-globals().update(
-    {name: test for name, test in vars(test_contract).items() if name.startswith("test_")}
-)
+# The contract suites, unchanged: their tests run here against `backend_url` from conftest.py.
+for suite in (test_contract, test_fizzbuzz, test_digits):
+    globals().update({name: test for name, test in vars(suite).items() if name.startswith("test_")})
 
 MODEL_URL = "/predictions/fizzbuzz"
 SCALE_SCRIPT = r"""
@@ -103,7 +103,7 @@ def test_a_short_locust_run_through_the_locust_service(stack: Stack) -> None:
     # The request table's last row per backend: "Aggregated  <requests>  <failures>(<%>) | ..."
     rows = [line.split() for line in output.splitlines() if line.lstrip().startswith("Agg")]
     totals = [(int(row[1]), row[2]) for row in rows if len(row) > 2 and "(" in row[2]]
-    assert len(totals) == 3, output[-4000:]  # flask, mms, redisai
+    assert len(totals) == 3 * len(registry.served_names()), output[-4000:]  # backend x model
     for requests_made, failures in totals:
         assert requests_made > 0, totals
         assert failures.startswith("0("), totals

@@ -42,7 +42,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session", params=list(BACKENDS))
 def backend_url(
     request: pytest.FixtureRequest,
-    fizzbuzz_files: ModelFiles,
+    served_files: dict[str, ModelFiles],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     with BACKENDS[request.param](tmp_path_factory.mktemp(request.param)) as url:

@@ -10,44 +10,50 @@ import numpy as np
 import pytest
 import torch
 
-from exporters.onnx_file import INPUT_NAME, OPSET, export_onnx, run_onnx
+from exporters.onnx_file import OPSET, export_onnx, run_onnx
 from exporters.parity import ParityError, check_parity, eager_logits
 from exporters.torchscript import export_torchscript
 from models import registry
 from models.artifacts import ModelFiles
-from models.fizzbuzz.network import FizzBuzzNet, load_network
+from models.fizzbuzz.network import FizzBuzzNet
+from models.spec import ModelSpec
+from models.weights import load_network
 
 SPEC = registry.get("fizzbuzz")
 
 
-def test_torchscript_artifact_matches_eager(fizzbuzz_files: ModelFiles) -> None:
-    inputs = SPEC.accepted_inputs()
-    scripted = torch.jit.load(str(fizzbuzz_files.torchscript))
+def test_torchscript_artifacts_match_eager(
+    model: ModelSpec, served_files: dict[str, ModelFiles]
+) -> None:
+    files = served_files[model.name]
+    inputs = model.check_inputs()
+    scripted = torch.jit.load(str(files.torchscript))
     with torch.no_grad():
         exported = scripted(torch.from_numpy(inputs)).numpy()
-    check_parity(
-        "torchscript", eager_logits(load_network(fizzbuzz_files.weights), inputs), exported
-    )
+    check_parity("torchscript", eager_logits(load_network(model, files.weights), inputs), exported)
 
 
 @pytest.mark.parametrize("which", ["onnx", "onnx_for_mxnet"])
-def test_onnx_artifacts_match_eager(fizzbuzz_files: ModelFiles, which: str) -> None:
+def test_onnx_artifacts_match_eager(
+    model: ModelSpec, served_files: dict[str, ModelFiles], which: str
+) -> None:
     import onnx
 
-    path: Path = getattr(fizzbuzz_files, which)
-    model = onnx.load(str(path))
-    assert model.opset_import[0].version == OPSET
-    assert model.graph.input[0].name == INPUT_NAME
-    batch_dim = model.graph.input[0].type.tensor_type.shape.dim[0]
+    files = served_files[model.name]
+    path: Path = getattr(files, which)
+    onnx_model = onnx.load(str(path))
+    assert onnx_model.opset_import[0].version == OPSET
+    assert onnx_model.graph.input[0].name == model.input.name
+    batch_dim = onnx_model.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch_dim.dim_param
     assert not batch_dim.dim_value
-    weights_as_inputs = {i.name for i in model.graph.input} & {
-        i.name for i in model.graph.initializer
+    weights_as_inputs = {i.name for i in onnx_model.graph.input} & {
+        i.name for i in onnx_model.graph.initializer
     }
     assert bool(weights_as_inputs) == (which == "onnx_for_mxnet")
-    inputs = SPEC.accepted_inputs()
-    expected = eager_logits(load_network(fizzbuzz_files.weights), inputs)
-    check_parity(which, expected, run_onnx(path.read_bytes(), inputs))
+    inputs = model.check_inputs()
+    expected = eager_logits(load_network(model, files.weights), inputs)
+    check_parity(which, expected, run_onnx(model, path.read_bytes(), inputs))
 
 
 def test_check_parity_catches_each_kind_of_difference() -> None:
@@ -72,16 +78,10 @@ class DivergesWhenExported(FizzBuzzNet):
 
 
 @pytest.fixture
-def divergent(fizzbuzz_files: ModelFiles, tmp_path: Path) -> tuple[registry.ModelSpec, ModelFiles]:
+def divergent(fizzbuzz_files: ModelFiles, tmp_path: Path) -> tuple[ModelSpec, ModelFiles]:
     files = ModelFiles(tmp_path, "fizzbuzz")
     shutil.copy(fizzbuzz_files.weights, files.weights)
-
-    def load(weights: Path) -> FizzBuzzNet:
-        network = DivergesWhenExported()
-        network.load_state_dict(torch.load(weights, weights_only=True))
-        return network.eval()
-
-    return dataclasses.replace(SPEC, load_network=load), files
+    return dataclasses.replace(SPEC, network=DivergesWhenExported), files
 
 
 @pytest.mark.parametrize("export", [export_torchscript, export_onnx])

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from exporters.redisai import Batching, DeployError, deploy
+from exporters.redisai import Batching, DeployError, deploy, stored_meta
+from models import registry
 from models.artifacts import ModelFiles
+from models.fizzbuzz.spec import SPEC
 from services.process import free_port, spawn, stop_group, wait_until
 from tests.redisai.stack import RedisStack, redis_with_module
 
@@ -33,8 +35,8 @@ def test_deploy_stores_tagged_model_once(
     redis_stack: RedisStack, fizzbuzz_files: ModelFiles
 ) -> None:
     with redis_stack.settings.client() as client:
-        assert deploy(client, fizzbuzz_files) is True
-        assert deploy(client, fizzbuzz_files) is False  # idempotent
+        assert deploy(client, SPEC, fizzbuzz_files) is True
+        assert deploy(client, SPEC, fizzbuzz_files) is False  # idempotent
         sha = json.loads(fizzbuzz_files.manifest.read_text())["weights_sha256"]
         assert meta(client)[b"tag"] == sha.encode()
         assert meta(client)[b"backend"] == b"TORCH"
@@ -44,8 +46,8 @@ def test_deploy_with_batching_restores_with_new_options(
     redis_stack: RedisStack, fizzbuzz_files: ModelFiles
 ) -> None:
     with redis_stack.settings.client() as client:
-        deploy(client, fizzbuzz_files)
-        assert deploy(client, fizzbuzz_files, Batching(8, 2, 5)) is True
+        deploy(client, SPEC, fizzbuzz_files)
+        assert deploy(client, SPEC, fizzbuzz_files, Batching(8, 2, 5)) is True
         stored = meta(client)
         assert (stored[b"batchsize"], stored[b"minbatchsize"], stored[b"minbatchtimeout"]) == (
             8,
@@ -75,7 +77,7 @@ def test_deploy_refuses_a_redis_without_the_module(
     try:
         wait_until(lambda: _pings(client), 10, "plain redis", tmp_path / "plain.log", process)
         with pytest.raises(DeployError, match="no RedisAI module"):
-            deploy(client, fizzbuzz_files)
+            deploy(client, SPEC, fizzbuzz_files)
         assert client.dbsize() == 0
     finally:
         client.close()
@@ -94,7 +96,23 @@ def test_the_command_deploys_once_then_reports_current(redis_stack: RedisStack) 
     first = subprocess.run([*command, "--batchsize", "4"], capture_output=True, text=True)
     again = subprocess.run([*command, "--batchsize", "4"], capture_output=True, text=True)
     assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
-    assert first.stdout.startswith("stored")
-    assert again.stdout.startswith("already current")
+    served = registry.served_names()
+    assert [line.split(":")[0] for line in first.stdout.splitlines()] == ["stored"] * len(served)
+    assert [line.split()[2] for line in again.stdout.splitlines()] == served
+    assert all(line.startswith("already current") for line in again.stdout.splitlines())
     with redis_stack.settings.client() as client:
         assert meta(client)[b"batchsize"] == 4
+        for name in served:  # every model, each under its own key, tagged with its version
+            model_meta = stored_meta(client, name)
+            assert model_meta is not None
+            assert model_meta[b"tag"] == ModelFiles.of(name).version.encode()
+
+
+def test_one_model_can_be_deployed_with_its_own_batching(redis_stack: RedisStack) -> None:
+    command = [sys.executable, "-m", "exporters", "redisai", "--redis", redis_stack.url]
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    one = subprocess.run([*command, "--model", "digits", "--batchsize", "8"], capture_output=True)
+    assert one.returncode == 0, one.stderr
+    with redis_stack.settings.client() as client:
+        assert Batching.of_meta(stored_meta(client, "digits") or {}) == Batching(8)
+        assert Batching.of_meta(stored_meta(client, "fizzbuzz") or {}) == Batching()

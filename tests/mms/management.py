@@ -12,7 +12,9 @@ from typing import Any
 import psutil
 import requests
 
-from services.mms.settings import MODEL, MmsSettings
+from services.mms.settings import MmsSettings
+
+MODEL = "fizzbuzz"
 
 TIMEOUT = 60
 WORKER_SCRIPT = "model_service_worker.py"

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from exporters.mar import HANDLER, TRAVELLING_MODULES, ensure_archive
+from exporters.mar import HANDLER, ensure_archive, spec_modules
 from exporters.mar_check import ArchiveCheckError, check_archive
 from models import registry
 from models.artifacts import ModelFiles
-from services.mms.engines import ENGINES, INPUT_NAME
+from models.spec import ModelSpec
+from services.mms.engines import ENGINES
 from services.mms.handler import ARCHIVE_INFO
-from services.mms.settings import MODEL
+
+MODEL = "fizzbuzz"
 
 
 @pytest.fixture(params=ENGINES)
@@ -23,20 +25,27 @@ def engine(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def test_the_archive_holds_handler_codec_model_and_signature(
-    fizzbuzz_files: ModelFiles, engine: str
+def test_the_archive_holds_handler_spec_codec_model_and_signature(
+    model: ModelSpec, served_files: dict[str, ModelFiles], engine: str
 ) -> None:
-    with zipfile.ZipFile(ensure_archive(registry.get(MODEL), fizzbuzz_files, engine)) as mar:
+    files = served_files[model.name]
+    with zipfile.ZipFile(ensure_archive(model, files, engine)) as mar:
         names = set(mar.namelist())
         manifest = json.loads(mar.read("MAR-INF/MANIFEST.json"))
         info = json.loads(mar.read(ARCHIVE_INFO))
         signature = json.loads(mar.read("signature.json"))
-    assert manifest["model"] == {"modelName": MODEL, "handler": HANDLER}
+    assert manifest["model"] == {"modelName": model.name, "handler": HANDLER}
     assert manifest["runtime"] == "python"  # MMS then runs workers on its own interpreter
     assert info["engine"] == engine
+    assert info["version"] == files.version
+    assert info["spec"] == registry.references()[model.name]
     assert info["model_file"] in names
-    assert signature["inputs"][0]["data_name"] == INPUT_NAME
-    assert set(TRAVELLING_MODULES) <= names
+    assert signature["inputs"][0]["data_name"] == model.input.name
+    travelling = {module for _, module in spec_modules(model)}
+    assert travelling <= names
+    assert f"models/{model.name}/codec.py" in travelling
+    assert not any(f"models/{other}/" in name for other in registry.SHIPPED if other != model.name
+                   for name in names)  # fmt: skip
 
 
 def _json_edit(changes: dict[str, object]) -> Callable[[bytes], bytes]:
@@ -60,7 +69,7 @@ def _tampered(archive: Path, target: Path, name: str, edit: Callable[[bytes], by
     [
         (ARCHIVE_INFO, _json_edit({"engine": "mxnet"}), "records engine"),
         ("MAR-INF/MANIFEST.json", _json_edit({"model": {"handler": "x:y"}}), "names handler"),
-        ("models/fizzbuzz/codec.py", _swap_fizz_and_buzz, "the eager model"),
+        ("models/fizzbuzz/codec.py", _swap_fizz_and_buzz, "a correct model"),
         ("fizzbuzz.onnx", lambda _: b"not a model", "dry run of the handler failed"),
     ],
     ids=["engine not recorded", "other handler", "codec disagrees", "model does not load"],

@@ -43,7 +43,8 @@ def test_curl_d_is_answered_like_flask(mms: MmsSettings) -> None:
         ("GET", "/ping", 200),  # the plugin's
         ("PUT", "/predictions/fizzbuzz", 405),  # nginx's own
         ("POST", "/predictions/nosuchmodel", 404),  # MMS's, rewritten
-        ("GET", "/models", 404),  # an MMS route the contract does not have
+        ("GET", "/models", 200),  # the plugin's
+        ("GET", "/api-description", 404),  # an MMS route the contract does not have
     ],
 )
 def test_x_backend_is_sent_once(mms: MmsSettings, method: str, path: str, status: int) -> None:

@@ -71,7 +71,7 @@ def test_every_proxied_location_keeps_the_connection_to_mms_alive(
     """A location's own proxy_set_header replaces all of the server's, Connection too."""
     blocks = settings.render_nginx_config().split("location ")[1:]
     proxied = [block for block in blocks if "proxy_pass" in block.split("location ")[0]]
-    assert len(proxied) == 3
+    assert len(proxied) == 4  # /ping, /models and the two /predictions locations
     for block in proxied:
         if "proxy_set_header" in block:
             assert 'proxy_set_header Connection "";' in block, block

@@ -9,6 +9,7 @@ import pytest
 from mms.context import Context, RequestProcessor
 
 from models.fizzbuzz import codec
+from models.fizzbuzz.spec import SPEC
 from services.contract.handler import ModelHandler
 from services.contract.protocol import MAX_BODY_BYTES
 from services.mms.handler import BATCH_HEADER, BatchHandler
@@ -37,7 +38,7 @@ def run(predictor: CountingPredictor, items: list[Item]) -> list[Answer]:
     """Answer one batch; returns (status, body, headers) per request."""
     context = Context("fizzbuzz", ".", None, len(items), None, "test")
     context.request_processor = [RequestProcessor(headers) for _, headers in items]
-    bodies = BatchHandler(ModelHandler("fizzbuzz", predictor)).answer(
+    bodies = BatchHandler(ModelHandler(SPEC, predictor, "test")).answer(
         [item for item, _ in items], context
     )
     return [

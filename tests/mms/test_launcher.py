@@ -54,7 +54,9 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
         assert answer.json() == {"next_number": "FizzBuzz"}
         status = launcher("status", env)
         assert status.returncode == 0
-        assert json.loads(status.stdout)["workers"][0]["status"] == "READY"
+        described = json.loads(status.stdout)
+        assert set(described) == {"fizzbuzz", "digits"}
+        assert all(d["workers"][0]["status"] == "READY" for d in described.values())
         state = json.loads(state_file.read_text())
         group, front = state["mms"]["pid"], state["front"]["pid"]
         members = [p for p in psutil.process_iter() if _group_of(p) == group]

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.mms.settings import MODEL, MmsSettings
+from services.mms.settings import MmsSettings
 from tests.mms.management import (
+    MODEL,
     archive_copy,
     call,
     describe,
@@ -20,10 +21,27 @@ from tests.mms.management import (
 )
 
 
-def test_list_models_names_the_archive(mms: MmsSettings) -> None:
+def test_list_models_names_every_archive(mms: MmsSettings) -> None:
     response = call(mms, "GET", "/models")
     assert response.status_code == 200
-    assert {"modelName": MODEL, "modelUrl": f"{MODEL}.mar"} in response.json()["models"]
+    listed = response.json()["models"]
+    assert [{"modelName": m, "modelUrl": f"{m}.mar"} for m in mms.models] == sorted(
+        listed, key=lambda entry: mms.models.index(entry["modelName"])
+    )
+
+
+def test_scaling_one_model_leaves_the_others_workers_alone(mms: MmsSettings) -> None:
+    others = [model for model in mms.models if model != "digits"]
+    before = {model: describe(mms, model)["workers"] for model in others}
+    try:
+        response = call(mms, "PUT", "/models/digits?min_worker=2&synchronous=true")
+        assert response.status_code == 200, response.text
+        assert ready(mms, "digits") == 2
+        assert {model: describe(mms, model)["workers"] for model in others} == before
+    finally:
+        call(mms, "PUT", "/models/digits?min_worker=1&max_worker=1&synchronous=true")
+    assert ready(mms, "digits") == 1
+    assert {model: describe(mms, model)["workers"] for model in others} == before
 
 
 def test_describe_shows_the_ready_workers(mms: MmsSettings) -> None:
@@ -34,17 +52,18 @@ def test_describe_shows_the_ready_workers(mms: MmsSettings) -> None:
 
 
 def test_scaling_up_and_down_starts_and_stops_worker_processes(mms: MmsSettings) -> None:
-    assert len(worker_processes(mms)) == 1
+    one_each = len(mms.models)  # one worker per model
+    assert len(worker_processes(mms)) == one_each
     try:
         response = call(mms, "PUT", f"/models/{MODEL}?min_worker=3&synchronous=true")
         assert response.status_code == 200, response.text
         assert ready(mms, MODEL) == 3
-        assert eventually(lambda: len(worker_processes(mms)) == 3)
+        assert eventually(lambda: len(worker_processes(mms)) == one_each + 2)
     finally:
         response = call(mms, "PUT", f"/models/{MODEL}?min_worker=1&max_worker=1&synchronous=true")
     assert response.status_code == 200, response.text
     assert ready(mms, MODEL) == 1
-    assert eventually(lambda: len(worker_processes(mms)) == 1)
+    assert eventually(lambda: len(worker_processes(mms)) == one_each)
 
 
 def test_register_again_under_another_name_then_delete(mms: MmsSettings) -> None:
@@ -113,3 +132,24 @@ def test_a_model_that_fails_to_load_fails_its_worker_visibly(mms: MmsSettings) -
         call(mms, "DELETE", "/models/broken")
         broken.unlink()
     assert eventually(lambda: requests.get(ping, timeout=10).status_code == 200)
+
+
+def test_unregistering_one_model_leaves_the_other_serving(mms: MmsSettings) -> None:
+    listed = requests.get(f"{mms.inference_url}/models", timeout=30).json()
+    assert [entry["name"] for entry in listed] == list(mms.models)
+    deleted = call(mms, "DELETE", "/models/digits")
+    assert deleted.status_code == 200, deleted.text
+    try:
+        assert eventually(lambda: call(mms, "GET", "/models/digits").status_code == 404)
+        url = f"{mms.inference_url}/predictions/fizzbuzz"
+        assert requests.post(url, data=b'{"input.1": 2}').json() == {"next_number": "Fizz"}
+        gone = requests.post(f"{mms.inference_url}/predictions/digits", data=b'{"image": 1}')
+        assert gone.status_code == 404
+        remaining = requests.get(f"{mms.inference_url}/models", timeout=30).json()
+        assert [entry["name"] for entry in remaining] == [m for m in mms.models if m != "digits"]
+    finally:
+        query = "url=digits.mar&model_name=digits&initial_workers=1&synchronous=true"
+        registered = call(mms, "POST", f"/models?{query}")
+    assert registered.status_code == 200, registered.text
+    assert ready(mms, "digits") == 1
+    assert requests.get(f"{mms.inference_url}/models", timeout=30).json() == listed

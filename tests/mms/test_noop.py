@@ -13,13 +13,16 @@ from mms.context import Context, RequestProcessor
 
 from exporters.mar_noop import NOOP_HANDLER, ensure_noop_archive
 from loadtest.ceiling_servers import CEILINGS
+from models import registry
 from models.artifacts import ModelFiles
 from services.mms import noop
 
 
-def test_the_noop_handler_parses_the_body_and_answers_the_fixed_body() -> None:
+def test_the_noop_handler_parses_the_body_and_answers_the_fixed_body(tmp_path: Path) -> None:
+    info = {"model": "fizzbuzz", "spec": registry.references()["fizzbuzz"]}
+    (tmp_path / "polyserve.json").write_text(json.dumps(info))
     bodies = [b'{"input.1": 14}', b"not json", b'{"input.1": 1023}']
-    context = Context("fizzbuzz", ".", None, len(bodies), None, "test")
+    context = Context("fizzbuzz", str(tmp_path), None, len(bodies), None, "test")
     context.request_processor = [RequestProcessor({"Content-Length": "1"}) for _ in bodies]
     assert noop.handle(None, context) is None
     answers = noop.handle([{"body": bytearray(body)} for body in bodies], context)
@@ -31,7 +34,7 @@ def test_the_noop_handler_parses_the_body_and_answers_the_fixed_body() -> None:
 
 
 def test_the_noop_archive_has_its_own_store_and_no_model(fizzbuzz_files: ModelFiles) -> None:
-    archive = ensure_noop_archive(fizzbuzz_files)
+    archive = ensure_noop_archive(registry.get("fizzbuzz"), fizzbuzz_files)
     assert archive.parent.name == "noop"
     assert archive.name == "fizzbuzz.mar"  # served under the model's name, at the same URL
     with zipfile.ZipFile(archive) as mar:

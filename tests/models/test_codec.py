@@ -1,4 +1,4 @@
-"""The codec: validation, encoding and decoding, against the arithmetic rule."""
+"""The FizzBuzz codec: validation, tensors and answers, against the arithmetic rule."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from models.fizzbuzz import codec
-from models.fizzbuzz.codec import InvalidInput
+from models.spec import InvalidInput
+
+CODEC = codec.CODEC
 
 
 def test_rule_for_the_first_numbers() -> None:
@@ -23,13 +25,13 @@ def test_labels_by_divisibility() -> None:
     ]  # fmt: skip
 
 
-def test_decode_numbers_answer_n_plus_one() -> None:
-    assert codec.decode(6, codec.NUMBER) == "7"
-    assert codec.decode(6, codec.FIZZ) == "Fizz"
+def test_numbers_answer_n_plus_one() -> None:
+    assert codec.say(6, codec.NUMBER) == "7"
+    assert codec.say(6, codec.FIZZ) == "Fizz"
 
 
 def test_encode_is_binary_least_significant_bit_first() -> None:
-    bits = codec.encode([0, 1, 6, 1022])
+    bits = codec.to_bits([0, 1, 6, 1022])
     assert bits.dtype == np.float32
     assert bits.shape == (4, codec.BITS)
     assert bits[0].tolist() == [0.0] * 10
@@ -39,7 +41,7 @@ def test_encode_is_binary_least_significant_bit_first() -> None:
 
 
 def test_encoding_is_unique_for_every_accepted_number() -> None:
-    bits = codec.encode(codec.valid_numbers())
+    bits = codec.to_bits(codec.valid_numbers())
     weights = 2 ** np.arange(codec.BITS)
     assert (bits @ weights).astype(int).tolist() == list(codec.valid_numbers())
 
@@ -48,8 +50,19 @@ def test_encoding_is_unique_for_every_accepted_number() -> None:
     ("value", "expected"),
     [(0, [0]), (1022, [1022]), ([3, 1, 2], [3, 1, 2]), ([7] * codec.MAX_BATCH, [7] * 1024)],
 )
-def test_validate_accepts(value: object, expected: list[int]) -> None:
-    assert codec.validate(value) == expected
+def test_decode_accepts(value: object, expected: list[int]) -> None:
+    request = CODEC.decode({"input.1": value})
+    assert list(request.items) == expected
+    assert request.batch == isinstance(value, list)
+    assert request.inputs.tolist() == codec.to_bits(expected).tolist()
+
+
+def test_encode_answers_a_list_with_a_list() -> None:
+    request = CODEC.decode({"input.1": [2, 14, 6]})
+    logits = np.eye(4, dtype=np.float32)[[codec.FIZZ, codec.FIZZBUZZ, codec.NUMBER]]
+    assert CODEC.encode(request, logits) == {"next_number": ["Fizz", "FizzBuzz", "7"]}
+    single = CODEC.decode({"input.1": 14})
+    assert CODEC.encode(single, logits[1:2]) == {"next_number": "FizzBuzz"}
 
 
 @pytest.mark.parametrize(
@@ -70,5 +83,5 @@ def test_validate_accepts(value: object, expected: list[int]) -> None:
 )
 def test_validate_rejects_with_a_reason(value: object, mentions: str) -> None:
     with pytest.raises(InvalidInput, match=mentions) as raised:
-        codec.validate(value)
+        CODEC.decode({"input.1": value})
     assert "1022" in str(raised.value) or "1024" in str(raised.value)

@@ -10,7 +10,9 @@ import torch
 
 from models.artifacts import ModelFiles
 from models.fizzbuzz import checks, codec, train
-from models.fizzbuzz.network import load_network, predict_labels
+from models.fizzbuzz.network import predict_labels
+from models.fizzbuzz.spec import SPEC
+from models.weights import load_network
 
 SHORT = train.TrainConfig(seed=3, holdout_epochs=60, refit_epochs=20)
 
@@ -47,5 +49,5 @@ def test_saved_model_answers_everything_and_manifest_matches(fizzbuzz_files: Mod
     assert manifest["accuracy"]["all_after_refit"] == 1.0
     assert 0.5 < manifest["accuracy"]["held_out"] <= 1.0
     numbers = list(codec.valid_numbers())
-    labels = predict_labels(load_network(fizzbuzz_files.weights), numbers).tolist()
+    labels = predict_labels(load_network(SPEC, fizzbuzz_files.weights), numbers).tolist()
     assert checks.mistakes(numbers, labels) == []

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from exporters.redisai import deploy
-from models.artifacts import ModelFiles
+from exporters.redisai import deploy_all
+from models import registry
 from services.process import free_port, http_ok, serving, stop_group, wait_until
 from services.redisai.server import RedisSettings, start_redis
 
@@ -61,10 +61,10 @@ def gateway(
 
 @contextmanager
 def redisai_backend(run_dir: Path) -> Iterator[str]:
-    """The whole backend, model deployed: what the contract suite runs against."""
+    """The whole backend, every served model deployed: what the contract suite runs against."""
     with redis_with_module(run_dir) as redis_stack:
         with redis_stack.settings.client() as client:
-            deploy(client, ModelFiles.of("fizzbuzz"))
+            deploy_all(client, registry.served())
         with gateway(redis_stack.url, run_dir) as url:
             wait_until(lambda: http_ok(f"{url}/ping"), 30, "gateway /ping", run_dir / "gateway.log")
             yield url

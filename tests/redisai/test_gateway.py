@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from exporters.redisai import deploy
+from exporters.redisai import deploy, deploy_all
+from models import registry
 from models.artifacts import ModelFiles
 from models.fizzbuzz import codec
+from models.fizzbuzz.spec import SPEC
 from services.process import http_ok, wait_until
 from tests.redisai.stack import RedisStack, gateway, redis_with_module
 
@@ -20,10 +22,12 @@ TIMEOUT = 10
 
 
 @pytest.fixture
-def stack(tmp_path: Path, fizzbuzz_files: ModelFiles) -> Iterator[tuple[RedisStack, str]]:
+def stack(
+    tmp_path: Path, served_files: dict[str, ModelFiles]
+) -> Iterator[tuple[RedisStack, str]]:
     with redis_with_module(tmp_path) as redis_stack:
         with redis_stack.settings.client() as client:
-            deploy(client, fizzbuzz_files)
+            deploy_all(client, registry.served())
         with gateway(redis_stack.url, tmp_path, timeout_ms=1000) as url:
             yield redis_stack, url
 
@@ -62,7 +66,7 @@ def test_missing_model_gives_503_until_deployed_again(
     with redis_stack.settings.client() as client:
         client.execute_command("AI.MODELDEL", "fizzbuzz")
         assert_unavailable(url)
-        deploy(client, fizzbuzz_files)
+        deploy(client, SPEC, fizzbuzz_files)
     assert predict(url, {"input.1": 4}).json() == {"next_number": "Buzz"}
 
 
@@ -99,7 +103,7 @@ def test_concurrent_requests_share_redis_calls_when_coalescing(
     numbers = list(range(400))
     settings = {"POLYSERVE_GATEWAY_COALESCE_ROWS": coalesce_rows}
     with redis_with_module(tmp_path) as redis_stack, redis_stack.settings.client() as client:
-        deploy(client, fizzbuzz_files)
+        deploy(client, SPEC, fizzbuzz_files)
         with gateway(redis_stack.url, tmp_path, settings=settings) as url:
             client.execute_command("AI.INFO", "fizzbuzz", "RESETSTAT")
             with ThreadPoolExecutor(max_workers=16) as pool:
@@ -119,9 +123,14 @@ def test_openapi_documents_the_contract(stack: tuple[RedisStack, str]) -> None:
     spec = requests.get(f"{url}/openapi.json", timeout=TIMEOUT).json()
     operation = spec["paths"]["/predictions/{model}"]["post"]
     request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    assert "input.1" in request_schema["properties"]
+    assert request_schema["type"] == "object"
+    examples = operation["requestBody"]["content"]["application/json"]["examples"]
+    assert {name: example["value"] for name, example in examples.items()} == {
+        model.name: model.probe.document for model in registry.served()
+    }
     assert {"200", "400", "404", "405", "413", "503"} <= set(operation["responses"])
     error_ref = operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
     error_schema = spec["components"]["schemas"][error_ref.rsplit("/", 1)[-1]]
     assert set(error_schema["properties"]) == {"code", "type", "message"}
     assert "/ping" in spec["paths"]
+    assert "/models" in spec["paths"]

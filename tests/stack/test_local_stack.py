@@ -18,7 +18,8 @@ import redis
 import requests
 
 from exporters.redisai import stored_meta
-from models.artifacts import ModelFiles
+from models import registry
+from models.artifacts import REPO_ROOT, ModelFiles
 from models.fizzbuzz import codec
 from services.mms.settings import MAX_PORT
 from tests.backends import free_port_below
@@ -41,7 +42,9 @@ def services(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, fizzbuzz_files: ModelFiles) -> Iterator[dict]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, served_files: dict[str, ModelFiles]
+) -> Iterator[dict]:
     run = tmp_path_factory.mktemp("stack")
     ports = {var: str(free_port_below(MAX_PORT)) for var in PORT_VARS}  # MMS takes no higher
     env = {**os.environ, **ports, "POLYSERVE_RUN": str(run)}
@@ -68,14 +71,38 @@ def test_up_prints_where_each_backend_is(stack: dict) -> None:
 
 def test_every_backend_answers_the_contract_after_up(stack: dict) -> None:
     numbers = list(codec.valid_numbers())
+    seven = (REPO_ROOT / "models" / "digits" / "examples" / "seven.json").read_bytes()
     for name, url in urls(stack["ports"]).items():
         response = requests.post(
             f"{url}/predictions/fizzbuzz", data=json.dumps({"input.1": numbers}), timeout=30
         )
         assert response.json() == {"next_number": [codec.answer(n) for n in numbers]}, name
         assert response.headers["X-Backend"] == name
+        assert requests.post(f"{url}/predictions/digits", data=seven).json()["digit"] == 7, name
         bad = requests.post(f"{url}/predictions/fizzbuzz", data=b"[]", timeout=30)
         assert bad.status_code == 400, name
+
+
+def test_every_backend_lists_the_same_models(stack: dict) -> None:
+    bodies = {
+        name: requests.get(f"{url}/models", timeout=30).content
+        for name, url in urls(stack["ports"]).items()
+    }
+    assert len(set(bodies.values())) == 1, bodies
+    listed = json.loads(bodies["flask"])
+    assert [entry["name"] for entry in listed] == registry.served_names()
+    assert [entry["version"] for entry in listed] == [
+        ModelFiles.of(entry["name"]).version for entry in listed
+    ]
+
+
+def test_a_bad_request_to_one_model_leaves_the_other_serving(stack: dict) -> None:
+    for name, url in urls(stack["ports"]).items():
+        for body in (b"[", b'{"image": [[1]]}', b'{"image": "' + b"x" * 60000 + b'"}'):
+            assert requests.post(f"{url}/predictions/digits", data=body).status_code == 400
+        answer = requests.post(f"{url}/predictions/fizzbuzz", data=b'{"input.1": 14}')
+        assert answer.json() == {"next_number": "FizzBuzz"}, name
+        assert requests.get(f"{url}/ping", timeout=30).status_code == 200, name
 
 
 def test_status_reports_every_backend_healthy(stack: dict) -> None:
@@ -105,21 +132,24 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     assert result.returncode == 0, result.stdout + result.stderr
     (folder,) = tmp_path.iterdir()
     summary = json.loads((folder / "summary.json").read_text())
-    assert set(summary["backends"]) == set(BACKENDS)
-    for name, figures in summary["backends"].items():
-        assert figures["requests_per_s"] > 0, name
-        assert figures["cpu_us_per_request"] > 0, name
-        assert figures["failures"] == 0, name
-        assert (folder / f"{name}-0_stats.csv").exists()  # round 0
-    assert set(summary["ceilings"]) == set(BACKENDS)
-    for name, ceiling in summary["ceilings"].items():
-        assert ceiling["requests_per_s"] > 0, name
-        assert ceiling["cpu_us_per_request"] > 0, name
-        assert ceiling["failures"] == 0, name
-    assert summary["model_ceilings_calls_per_s"]["torchscript"] > 0
-    assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list(summary["models"]) == registry.served_names()
+    for model, measured in summary["models"].items():
+        assert set(measured["backends"]) == set(BACKENDS)
+        for name, figures in measured["backends"].items():
+            assert figures["requests_per_s"] > 0, (model, name)
+            assert figures["cpu_us_per_request"] > 0, (model, name)
+            assert figures["failures"] == 0, (model, name)
+            assert (folder / f"{model}-{name}-0_stats.csv").exists()  # round 0
+        assert set(measured["ceilings"]) == set(BACKENDS)
+        for name, ceiling in measured["ceilings"].items():
+            assert ceiling["requests_per_s"] > 0, (model, name)
+            assert ceiling["cpu_us_per_request"] > 0, (model, name)
+            assert ceiling["failures"] == 0, (model, name)
+        assert measured["model_ceilings_calls_per_s"]["torchscript"] > 0
+        assert (folder / f"chart-{model}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (folder / "report.md").read_text()
-    assert all(f"| {name} |" in table for name in BACKENDS)
+    assert all(f"## {model}" in table for model in registry.served_names())
+    assert table.count("| flask |") == len(registry.served_names())
     assert "| flask |" in result.stdout
 
 

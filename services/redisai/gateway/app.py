@@ -1,7 +1,8 @@
 """The RedisAI backend's HTTP side: routes that parse and format, nothing more.
 
-Predictions take the plain-ASGI fast path (fast_path.py); FastAPI serves /ping, the error
-pages for unknown routes and wrong methods, and the OpenAPI page documenting the contract.
+Predictions take the plain-ASGI fast path (fast_path.py); FastAPI serves /ping, /models, the
+error pages for unknown routes and wrong methods, and the OpenAPI page documenting the
+contract.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from models.spec import ModelSpec
 from services.contract import errors
 from services.contract.dataplane import AsyncDataPlane, Reply
 from services.contract.handler import AsyncModelHandler, AsyncPredictor
@@ -24,7 +26,6 @@ from services.redisai.gateway.redis_model import RedisModel
 from services.redisai.gateway.resp import RespClient
 
 BACKEND = "redisai"
-MODEL = "fizzbuzz"
 STARLETTE_ERRORS = {404: errors.RouteNotFound, 405: errors.MethodNotAllowed}
 
 
@@ -33,19 +34,30 @@ def respond(reply: Reply) -> Response:
     return Response(render(body), status_code=status, media_type=CONTENT_TYPE)
 
 
+def model_handler(
+    client: RespClient, spec: ModelSpec, timeout_s: float, coalesce_rows: int, calls_in_flight: int
+) -> AsyncModelHandler:
+    model = RedisModel(client, spec, timeout_s)
+    predictor: AsyncPredictor = model
+    if coalesce_rows:
+        predictor = Coalescer(model, coalesce_rows, calls_in_flight)
+    return AsyncModelHandler(spec, predictor, model.version)
+
+
 def create_app(
     redis_url: str,
     timeout_s: float,
+    specs: list[ModelSpec],
     coalesce_rows: int = 0,
     calls_in_flight: int = 1,
 ) -> ASGIApp:
-    """The gateway. With `coalesce_rows`, requests waiting together share Redis calls, at most
-    `calls_in_flight` at once; that is also the number of connections to Redis."""
-    client = RespClient(redis_url, timeout_s, connections=calls_in_flight)
-    predictor: AsyncPredictor = RedisModel(client, MODEL, timeout_s)
-    if coalesce_rows:
-        predictor = Coalescer(predictor, coalesce_rows, calls_in_flight)
-    plane = AsyncDataPlane([AsyncModelHandler(MODEL, predictor)])
+    """The gateway serving `specs`. With `coalesce_rows`, requests for a model waiting
+    together share Redis calls, at most `calls_in_flight` at once per model; the client has
+    that many connections per model, so one model's runs never queue behind another's."""
+    client = RespClient(redis_url, timeout_s, connections=calls_in_flight * len(specs))
+    plane = AsyncDataPlane(
+        [model_handler(client, spec, timeout_s, coalesce_rows, calls_in_flight) for spec in specs]
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -54,19 +66,19 @@ def create_app(
 
     app = FastAPI(
         title="polyserve — RedisAI gateway",
-        version="1",
+        version="1.1",
         summary="The polyserve HTTP contract (services/CONTRACT.md), served by RedisAI",
         lifespan=lifespan,
     )
 
     @app.post(
         "/predictions/{model}",
-        responses=schemas.PREDICTION_RESPONSES,
-        openapi_extra=schemas.PREDICTION_REQUEST_BODY,
+        responses=schemas.prediction_responses(specs),
+        openapi_extra=schemas.prediction_request_body(specs),
         response_class=Response,
     )
     async def predictions(model: str, request: Request) -> Response:
-        """Answer FizzBuzz for N + 1, for one N or a list of them.
+        """Ask a model about one item or a list of them (see GET /models for what is served).
 
         Served by the fast path; declared here so the OpenAPI page documents it.
         """
@@ -78,8 +90,13 @@ def create_app(
 
     @app.get("/ping", responses=schemas.PING_RESPONSES, response_class=Response)
     async def ping() -> Response:
-        """Healthy when the model in Redis answers a probe correctly."""
+        """Healthy when every model in Redis answers its probe correctly."""
         return respond(await plane.ping())
+
+    @app.get("/models", responses=schemas.MODELS_RESPONSES, response_class=Response)
+    async def models() -> Response:
+        """The served models: name, version (the weights' sha256), input and output tensors."""
+        return respond(await plane.models())
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
+from models import registry
 from services.config import (
     gateway_calls_in_flight,
     gateway_coalesce_rows,
@@ -15,5 +16,9 @@ from services.redisai.gateway.app import create_app
 
 def app_from_environment() -> ASGIApp:
     return create_app(
-        redis_url(), redis_timeout_s(), gateway_coalesce_rows(), gateway_calls_in_flight()
+        redis_url(),
+        redis_timeout_s(),
+        registry.served(),
+        gateway_coalesce_rows(),
+        gateway_calls_in_flight(),
     )

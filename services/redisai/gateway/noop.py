@@ -1,7 +1,8 @@
 """The gateway's ceiling: a raw ASGI app under the same uvicorn settings, no FastAPI, no Redis.
 
 `python -m services.redisai.gateway --app noop`. It reads the body and parses the JSON like
-the real route, then answers a fixed body: the most any Python ASGI gateway can serve here.
+the real route, then answers a fixed body per model (what its readiness probe expects): the
+most any Python ASGI gateway can serve here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ import json
 
 from starlette.types import Receive, Scope, Send
 
-FIXED_ANSWER = b'{"next_number":"FizzBuzz"}'
+from models import registry
+from services.contract.protocol import render
+from services.redisai.gateway.fast_path import PREFIX
+
+FIXED_ANSWERS = {spec.name: render(spec.probe.expected) for spec in registry.served()}
 HEADERS = [(b"content-type", b"application/json"), (b"x-backend", b"noop")]
 
 
@@ -22,10 +27,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
-    answer = FIXED_ANSWER
+    answer = b'{"status":"Healthy"}'
     if scope["method"] == "POST":
         json.loads(body)
-    else:
-        answer = b'{"status":"Healthy"}'
+        answer = FIXED_ANSWERS[scope["path"][len(PREFIX) :]]
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     await send({"type": "http.response.body", "body": answer})
