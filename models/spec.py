@@ -24,6 +24,25 @@ class InvalidInput(ValueError):
     """The request is not something the model accepts; the message says what is."""
 
 
+def json_kind(value: object) -> str:
+    """What a parsed JSON value is, as an error message names it ("a string")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # before int: bool is a subclass of int in Python
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a non-integer number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
 # Open Inference Protocol datatype names, and the numpy dtype each is held in.
 DATATYPES: dict[str, np.dtype] = {
     "BOOL": np.dtype(np.bool_),

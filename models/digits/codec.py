@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.spec import Codec, InvalidInput, Request
+from models.spec import Codec, InvalidInput, Request, json_kind
 
 SIDE = 8
 MAX_PIXEL = 16
@@ -38,22 +38,6 @@ EXAMPLE_IMAGE = [
 ]
 
 
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
-
-
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
@@ -75,7 +59,7 @@ def _pixel_problem(pixel: object) -> str | None:
     """What is wrong with one pixel value, or None when it is accepted."""
     # bool is a subclass of int in Python, but true/false are not numbers in JSON.
     if not isinstance(pixel, int | float) or isinstance(pixel, bool):
-        return _describe(pixel)
+        return json_kind(pixel)
     # Python's json module reads NaN, Infinity and -Infinity, which JSON itself has not.
     if isinstance(pixel, float) and math.isnan(pixel):
         return "NaN"
@@ -139,10 +123,10 @@ class DigitsCodec(Codec):
         """The image as sent, once every row and pixel is checked; rows and columns are
         counted from 0 in the messages."""
         if not isinstance(value, list):
-            raise InvalidInput(f"{_describe(value)} is not accepted; expected {self.accepted}")
+            raise InvalidInput(f"{json_kind(value)} is not accepted; expected {self.accepted}")
         for row, pixels in enumerate(value):
             if not isinstance(pixels, list):
-                raise InvalidInput(f"row {row} is {_describe(pixels)}; expected {self.accepted}")
+                raise InvalidInput(f"row {row} is {json_kind(pixels)}; expected {self.accepted}")
         if len(value) != SIDE:
             raise InvalidInput(
                 f"the image has {_count(len(value), 'row')}; expected {self.accepted}"

@@ -9,8 +9,6 @@ them right.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import sys
 from dataclasses import asdict, dataclass
@@ -24,6 +22,7 @@ from models.artifacts import ModelFiles, artifacts_dir
 from models.digits import codec, data
 from models.digits.network import DigitsNet, predict_digits
 from models.digits.spec import SPEC
+from models.weights import save_weights
 
 REQUIRED_ACCURACY = 0.97
 
@@ -87,9 +86,6 @@ def train(config: TrainConfig) -> TrainResult:
 
 def save(result: TrainResult, config: TrainConfig, files: ModelFiles) -> Path:
     """Write the state_dict and a manifest describing it; returns the manifest path."""
-    files.directory.mkdir(parents=True, exist_ok=True)
-    weights = files.weights
-    torch.save(result.network.state_dict(), weights)
     training, held_out = data.split()
     manifest = {
         "model": SPEC.name,
@@ -103,12 +99,8 @@ def save(result: TrainResult, config: TrainConfig, files: ModelFiles) -> Path:
         "split": {"seed": data.SEED, "train": len(training), "held_out": len(held_out)},
         "accuracy": {"train": result.train_accuracy, "held_out": result.held_out_accuracy},
         "config": asdict(config),
-        "torch_version": torch.__version__,
-        "weights_file": weights.name,
-        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
     }
-    files.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    return files.manifest
+    return save_weights(result.network, files, manifest)
 
 
 def main(argv: list[str] | None = None) -> int:

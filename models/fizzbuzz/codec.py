@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.spec import Codec, InvalidInput, Request
+from models.spec import Codec, InvalidInput, Request, json_kind
 
 BITS = 10
 MIN_NUMBER = 0
@@ -56,22 +56,6 @@ def valid_numbers() -> range:
     return range(MIN_NUMBER, MAX_NUMBER + 1)
 
 
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, float):
-        return "a non-integer number"
-    if isinstance(value, list):
-        return "a nested list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
-
-
 class FizzBuzzCodec(Codec):
     field = INPUT_NAME
     noun = ("number", "numbers")
@@ -87,7 +71,8 @@ class FizzBuzzCodec(Codec):
     def validate_item(self, value: object) -> int:
         # bool is a subclass of int in Python, but true/false are not numbers in JSON.
         if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidInput(f"{_describe(value)} is not accepted; expected {self.accepted}")
+            kind = "a nested list" if isinstance(value, list) else json_kind(value)
+            raise InvalidInput(f"{kind} is not accepted; expected {self.accepted}")
         if not MIN_NUMBER <= value <= MAX_NUMBER:
             raise InvalidInput(f"{value} is out of range; expected {self.accepted}")
         return value

@@ -10,8 +10,6 @@ The command fails unless the final network answers every accepted input correctl
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import sys
 from dataclasses import asdict, dataclass
@@ -23,6 +21,7 @@ from tqdm import tqdm
 from models.artifacts import ModelFiles, artifacts_dir
 from models.fizzbuzz import checks, codec
 from models.fizzbuzz.network import HIDDEN, FizzBuzzNet, predict_labels
+from models.weights import save_weights
 
 HELD_OUT = list(range(0, 100))
 TRAIN = list(range(100, codec.MAX_NUMBER + 1))
@@ -89,9 +88,6 @@ def train(config: TrainConfig) -> TrainResult:
 
 def save(result: TrainResult, config: TrainConfig, files: ModelFiles) -> Path:
     """Write the state_dict and a manifest describing it; returns the manifest path."""
-    files.directory.mkdir(parents=True, exist_ok=True)
-    weights = files.weights
-    torch.save(result.network.state_dict(), weights)
     manifest = {
         "model": "fizzbuzz",
         "inputs": codec.BITS,
@@ -105,12 +101,8 @@ def save(result: TrainResult, config: TrainConfig, files: ModelFiles) -> Path:
             "all_after_refit": result.final_accuracy,
         },
         "config": asdict(config),
-        "torch_version": torch.__version__,
-        "weights_file": weights.name,
-        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
     }
-    files.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    return files.manifest
+    return save_weights(result.network, files, manifest)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from pathlib import Path
 
 import torch
 
 from models.artifacts import ModelFiles
+from models.weights import save_weights
 from tests.plugin_model.codec import PLACES
 from tests.plugin_model.spec import SPEC, check_inputs, examples
 
@@ -30,9 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     if not bool((network(inputs).argmax(dim=1) == labels).all()):
         return 1
     files = ModelFiles(args.out, SPEC.name) if args.out else ModelFiles.of(SPEC.name)
-    files.directory.mkdir(parents=True, exist_ok=True)
-    torch.save(network.state_dict(), files.weights)
-    sha = hashlib.sha256(files.weights.read_bytes()).hexdigest()
-    files.manifest.write_text(json.dumps({"model": SPEC.name, "weights_sha256": sha}) + "\n")
+    save_weights(network, files, {"model": SPEC.name})
     return 0
 

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import software.amazon.ai.mms.servingsdk.Context;
 import software.amazon.ai.mms.servingsdk.Model;
-import software.amazon.ai.mms.servingsdk.ModelServerEndpoint;
 import software.amazon.ai.mms.servingsdk.annotations.Endpoint;
 import software.amazon.ai.mms.servingsdk.annotations.helpers.EndpointTypes;
 import software.amazon.ai.mms.servingsdk.http.Request;
@@ -24,7 +23,7 @@ import software.amazon.ai.mms.servingsdk.http.Response;
         urlPattern = "models",
         endpointType = EndpointTypes.INFERENCE,
         description = "The served models: name, version, tensors (polyserve contract)")
-public class ModelsEndpoint extends ModelServerEndpoint {
+public class ModelsEndpoint extends GetOnlyEndpoint {
     static final String FILE_PROPERTY = "polyserve_models_file";
 
     @Override
@@ -50,20 +49,5 @@ public class ModelsEndpoint extends ModelServerEndpoint {
             }
         }
         return "[" + String.join(",", descriptions) + "]";
-    }
-
-    @Override
-    public void doPost(Request request, Response response, Context context) throws IOException {
-        Replies.methodNotAllowed(response);
-    }
-
-    @Override
-    public void doPut(Request request, Response response, Context context) throws IOException {
-        Replies.methodNotAllowed(response);
-    }
-
-    @Override
-    public void doDelete(Request request, Response response, Context context) throws IOException {
-        Replies.methodNotAllowed(response);
     }
 }

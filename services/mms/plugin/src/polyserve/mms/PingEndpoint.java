@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.util.Map;
 import software.amazon.ai.mms.servingsdk.Context;
 import software.amazon.ai.mms.servingsdk.Model;
-import software.amazon.ai.mms.servingsdk.ModelServerEndpoint;
 import software.amazon.ai.mms.servingsdk.Worker;
 import software.amazon.ai.mms.servingsdk.annotations.Endpoint;
 import software.amazon.ai.mms.servingsdk.annotations.helpers.EndpointTypes;
@@ -17,7 +16,7 @@ import software.amazon.ai.mms.servingsdk.http.Response;
         urlPattern = "ping",
         endpointType = EndpointTypes.INFERENCE,
         description = "Healthy when every model has a READY worker (polyserve contract)")
-public class PingEndpoint extends ModelServerEndpoint {
+public class PingEndpoint extends GetOnlyEndpoint {
 
     @Override
     public void doGet(Request request, Response response, Context context) throws IOException {
@@ -40,20 +39,5 @@ public class PingEndpoint extends ModelServerEndpoint {
             }
         }
         return true;
-    }
-
-    @Override
-    public void doPost(Request request, Response response, Context context) throws IOException {
-        Replies.methodNotAllowed(response);
-    }
-
-    @Override
-    public void doPut(Request request, Response response, Context context) throws IOException {
-        Replies.methodNotAllowed(response);
-    }
-
-    @Override
-    public void doDelete(Request request, Response response, Context context) throws IOException {
-        Replies.methodNotAllowed(response);
     }
 }
