@@ -47,8 +47,8 @@ _JSON_NUMBERS = frozenset({int, float})
 
 def _plain_row(pixels: list[object]) -> bool:
     """Whether every pixel of a row is a JSON number from 0 to MAX_PIXEL: the common case,
-    checked in under a third of the time `_pixel_problem` takes pixel by pixel. NaN and
-    the infinities fail the comparison, and get the pixel-by-pixel check."""
+    checked in one pass, faster than `_pixel_problem` pixel by pixel. NaN and the infinities
+    fail the comparison, and get the pixel-by-pixel check."""
     return set(map(type, pixels)) <= _JSON_NUMBERS and all(
         0 <= pixel <= MAX_PIXEL  # type: ignore[operator]
         for pixel in pixels

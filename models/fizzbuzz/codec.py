@@ -23,9 +23,9 @@ NUMBER, FIZZ, BUZZ, FIZZBUZZ = range(len(LABELS))
 INPUT_NAME = "input.1"
 OUTPUT_FIELD = "next_number"
 
-# The bits of every number BITS bits can hold, computed once: encoding is a row lookup
-# (a third of the time of computing the bits, per request, in the gateway's profile), done
-# by `take`, which costs a third of indexing with the list.
+# The bits of every number BITS bits can hold, computed once: a request's tensor is a row
+# lookup, cheaper than computing the bits, done by `take`, cheaper than indexing with the list
+# (both measured in the gateway's profile; docs/performance.md).
 _ROWS = ((np.arange(2**BITS).reshape(-1, 1) >> np.arange(BITS)) & 1).astype(np.float32)
 _ROWS.setflags(write=False)
 

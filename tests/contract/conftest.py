@@ -21,23 +21,6 @@ BACKENDS: dict[str, Launcher] = {
     "redisai": redisai_backend,
 }
 
-# Where a backend's front end, which we do not control, cannot answer as the contract says.
-# Each entry is a strict xfail: the suite stays unchanged, and a difference that goes away
-# fails the run until it is removed here. Keys: backend id, then the test name with the
-# backend id left out. Empty: MMS's own front end differed in four places, and now sits
-# behind nginx (services/mms/nginx.conf), which answers those as the contract says.
-KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("backend_url") if callspec else None
-        differences = KNOWN_DIFFERENCES.get(backend, {})
-        name = item.name.replace(f"{backend}-", "").replace(f"[{backend}]", "[]")
-        if name in differences:
-            item.add_marker(pytest.mark.xfail(reason=differences[name], strict=True))
-
 
 @pytest.fixture(scope="session", params=list(BACKENDS))
 def backend_url(

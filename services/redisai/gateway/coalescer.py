@@ -50,7 +50,7 @@ class Coalescer:
 
     def _start_senders(self) -> asyncio.AbstractEventLoop:
         # Long-lived senders rather than a task per call: a new task and the loop turns it took
-        # to start left Redis idle between calls (1.23x the req/s with one call in flight).
+        # to start left Redis idle between calls (docs/performance.md has the measurement).
         self._loop = loop = asyncio.get_running_loop()
         self._senders = [loop.create_task(self._send(loop)) for _ in range(self.max_in_flight)]
         return loop

@@ -80,8 +80,8 @@ class _Pipeline(asyncio.Protocol):
 
     Redis answers in order, so a reply overdue by `timeout_s` holds back every command sent
     after it: the connection is then given up, and all of them fail with TimeoutError. One
-    timer per connection watches the oldest command (asyncio.timeout around each command cost
-    ~5 µs, as much as packing the command).
+    timer per connection watches the oldest command: asyncio.timeout around each command cost
+    as much as packing it (docs/performance.md).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:

@@ -81,7 +81,7 @@ bool ParseOp(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc,
              ParsedOp* op) {
   std::string_view cmd = argc > 0 ? args::View(argv[0]) : std::string_view();
   if (args::EqualsIgnoreCase(cmd, "AI.TENSORSET")) {
-    if (argc < 4) return Fail(ctx, "wrong number of arguments for 'AI.TENSORSET' command");
+    if (argc < 4) return Fail(ctx, err::kDagTensorSetArity);
     if (const char* error = tensor_io::Parse(argv + 2, argc - 2, &op->tensor))
       return Fail(ctx, error);
     op->kind = DagOp::Kind::TensorSet;
@@ -90,7 +90,7 @@ bool ParseOp(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc,
   }
   if (args::EqualsIgnoreCase(cmd, "AI.TENSORGET")) {
     if (argc < 2 || argc > 4)
-      return Fail(ctx, "wrong number of arguments for 'AI.TENSORGET' command");
+      return Fail(ctx, err::kDagTensorGetArity);
     if (const char* error = tensor_io::ParseFormat(argv + 2, argc - 2, &op->format))
       return Fail(ctx, error);
     op->kind = DagOp::Kind::TensorGet;
@@ -99,7 +99,7 @@ bool ParseOp(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc,
   }
   if (args::EqualsIgnoreCase(cmd, "AI.MODELEXECUTE")) {
     if (IsRun(form))
-      return Fail(ctx, "AI.MODELEXECUTE cannot be used in a deprecated AI.DAGRUN command");
+      return Fail(ctx, err::kDagModelExecuteInRun);
     ops::ModelOp m;
     if (!ops::ParseModelExecute(ctx, argv, argc, true, &m)) return false;
     FromModelOp(m, op);
@@ -107,7 +107,7 @@ bool ParseOp(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc,
   }
   if (args::EqualsIgnoreCase(cmd, "AI.MODELRUN")) {
     if (!IsRun(form))
-      return Fail(ctx, "Deprecated AI.MODELRUN cannot be used in AI.DAGEXECUTE command");
+      return Fail(ctx, err::kDagModelRunInExecute);
     ops::ModelOp m;
     if (!ops::ParseModelRun(ctx, argv, argc, true, &m)) return false;
     FromModelOp(m, op);
@@ -115,9 +115,9 @@ bool ParseOp(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc,
   }
   if (args::EqualsIgnoreCase(cmd, "AI.SCRIPTEXECUTE")) {
     if (IsRun(form))
-      return Fail(ctx, "AI.SCRIPTEXECUTE cannot be used in a deprecated AI.DAGRUN command");
+      return Fail(ctx, err::kDagScriptExecuteInRun);
     if (form == Form::ExecuteRO)
-      return Fail(ctx, "ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG");
+      return Fail(ctx, err::kDagScriptInReadOnly);
     ops::ScriptOp s;
     if (!ops::ParseScriptExecute(ctx, argv, argc, true, &s)) return false;
     FromScriptOp(s, op);
@@ -125,13 +125,13 @@ bool ParseOp(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc,
   }
   if (args::EqualsIgnoreCase(cmd, "AI.SCRIPTRUN")) {
     if (!IsRun(form))
-      return Fail(ctx, "Deprecated AI.SCRIPTRUN cannot be used in AI.DAGEXECUTE command");
+      return Fail(ctx, err::kDagScriptRunInExecute);
     ops::ScriptOp s;
     if (!ops::ParseScriptRun(ctx, argv, argc, true, &s)) return false;
     FromScriptOp(s, op);
     return true;
   }
-  return Fail(ctx, "Unsupported command within DAG");
+  return Fail(ctx, err::kDagUnsupported);
 }
 
 struct Header {
@@ -153,20 +153,19 @@ bool ReadCount(RedisModuleCtx* ctx, RedisModuleString** argv, int argc, int* pos
 // The header pass: everything before the first |>. Leaves `pos` on it (or at argc).
 bool ParseHeader(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int argc, int* pos,
                  Header* h) {
-  const std::string unexpected = "ERR Invalid DAG command. Unexpected argument:  ";
+  const std::string unexpected = err::kDagUnexpectedPrefix;
   while (*pos < argc && !IsSeparator(argv[*pos])) {
     RedisModuleString* tok = argv[*pos];
     long long n = 0;
     if (args::Is(tok, "LOAD") && !h->load) {
       h->load = true;
       if (!ReadCount(ctx, argv, argc, pos,
-                     "ERR missing arguments after LOAD keyword in DAG command",
-                     "ERR invalid or negative value found in number of keys to LOAD", &n))
+                     err::kDagLoadMissing,
+                     err::kDagLoadCount, &n))
         return false;
       for (long long i = 0; i < n; ++i, ++*pos) {
         if (*pos >= argc)
-          return Fail(ctx, "ERR number of keys to LOAD into DAG does not match the number of "
-                           "given arguments");
+          return Fail(ctx, err::kDagLoadKeys);
         keys::Key key(ctx, argv[*pos], rm::READ);
         keys::Kind kind = key.kind();
         if (kind == keys::Kind::Empty) return Fail(ctx, err::kTensorKeyEmpty);
@@ -174,24 +173,23 @@ bool ParseHeader(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int a
         h->loaded.emplace_back(args::Str(argv[*pos]), key.tensor());
       }
     } else if (args::Is(tok, "PERSIST") && !h->persist) {
-      if (IsReadOnly(form)) return Fail(ctx, "ERR PERSIST cannot be specified in a read-only DAG");
+      if (IsReadOnly(form)) return Fail(ctx, err::kDagPersistInReadOnly);
       h->persist = true;
       if (!ReadCount(ctx, argv, argc, pos,
-                     "ERR missing arguments after PERSIST keyword in DAG command",
-                     "ERR invalid or negative value found in number of keys to PERSIST", &n))
+                     err::kDagPersistMissing,
+                     err::kDagPersistCount, &n))
         return false;
       std::unordered_set<std::string> seen;
       for (long long i = 0; i < n; ++i, ++*pos) {
         if (*pos >= argc)
-          return Fail(ctx, "ERR number of keys to PERSIST after DAG execution does not match "
-                           "the number of given arguments");
+          return Fail(ctx, err::kDagPersistKeys);
         std::string key = args::Str(argv[*pos]);
-        if (!seen.insert(key).second) return Fail(ctx, "ERR PERSIST keys must be unique");
+        if (!seen.insert(key).second) return Fail(ctx, err::kDagPersistUnique);
         h->persist_keys.push_back(std::move(key));
       }
     } else if (args::Is(tok, "ROUTING") && !h->routing) {
       h->routing = true;
-      if (*pos + 1 >= argc) return Fail(ctx, "ERR Missing ROUTING value");
+      if (*pos + 1 >= argc) return Fail(ctx, err::kDagRoutingMissing);
       *pos += 2;
     } else if (args::Is(tok, "TIMEOUT") && !h->timeout) {
       h->timeout = true;
@@ -204,9 +202,8 @@ bool ParseHeader(RedisModuleCtx* ctx, Form form, RedisModuleString** argv, int a
   }
   if (IsSeparator(argv[argc - 1])) return Fail(ctx, unexpected + "|>");
   if (!IsRun(form) && !h->load && !h->persist && !h->routing)
-    return Fail(ctx, "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one "
-                     "out of ROUTING, LOAD, PERSIST keywords");
-  if (*pos >= argc) return Fail(ctx, "ERR DAG is empty");
+    return Fail(ctx, err::kDagNoKeywords);
+  if (*pos >= argc) return Fail(ctx, err::kDagEmpty);
   return true;
 }
 
@@ -219,7 +216,7 @@ bool ResolveNames(RedisModuleCtx* ctx, Header& h, std::vector<ParsedOp>& ops, Jo
     return static_cast<int>(dag.slots.size() - 1);
   };
   for (auto& [name, tensor] : h.loaded) current[name] = new_slot(tensor);
-  const char* missing_input = "ERR INPUT key cannot be found in DAG";
+  const char* missing_input = err::kDagInputMissing;
   for (ParsedOp& op : ops) {
     DagOp plan;
     plan.kind = op.kind;
@@ -257,7 +254,7 @@ bool ResolveNames(RedisModuleCtx* ctx, Header& h, std::vector<ParsedOp>& ops, Jo
   }
   for (const std::string& key : h.persist_keys) {
     auto it = current.find(key);
-    if (it == current.end()) return Fail(ctx, "ERR PERSIST key cannot be found in DAG");
+    if (it == current.end()) return Fail(ctx, err::kDagPersistKeyMissing);
     dag.persist.emplace_back(key, it->second);
   }
   return true;
@@ -297,11 +294,11 @@ int DagCommand(RedisModuleCtx* ctx, RedisModuleString** argv, int argc, Form for
   if (rm::IsKeysPositionRequest(ctx)) return DagKeys(ctx, argv, argc);
   if (exec::InTransaction(ctx)) return err::ReplyError(ctx, err::kTransaction);
   if (!IsRun(form) && argc < 6)
-    return err::ReplyError(ctx, std::string("ERR missing arguments for '") + FormName(form) +
+    return err::ReplyError(ctx, std::string(err::kDagMissingArgumentsPrefix) + FormName(form) +
                                     "' command");
   if (IsRun(form) && argc < 4)
-    return err::ReplyError(ctx, std::string("ERR wrong number of arguments for '") +
-                                    FormName(form) + "' command");
+    return err::ReplyError(ctx, std::string(err::kArityPrefix) + FormName(form) +
+                                    "' command");
   int pos = 1;
   Header header;
   if (!ParseHeader(ctx, form, argv, argc, &pos, &header)) return rm::OK;

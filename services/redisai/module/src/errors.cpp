@@ -12,8 +12,11 @@ std::string InvalidArgumentFor(const char* option) {
 int WrongArity(RedisModuleCtx* ctx, RedisModuleString* cmd) {
   size_t len = 0;
   const char* name = rm::StringPtrLen(cmd, &len);
-  return ReplyError(ctx, "ERR wrong number of arguments for '" + std::string(name, len) +
-                             "' command");
+  return ReplyError(ctx, kArityPrefix + std::string(name, len) + "' command");
+}
+
+std::string ScriptSecondSection(const char* section) {
+  return std::string("ERR Already Encountered ") + section + " scope in AI.SCRIPTEXECUTE command";
 }
 
 int ReplyError(RedisModuleCtx* ctx, const std::string& text) {

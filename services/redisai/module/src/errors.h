@@ -132,8 +132,69 @@ inline constexpr const char* kRunVariadicOutside =
 inline constexpr const char* kRunSecondVariadic =
     "ERR Already encountered a variable size list of tensors";
 inline constexpr const char* kRunUnknown = "ERR Unrecongnized parameter to SCRIPTRUN";  // sic
+inline constexpr const char* kScriptSecondKeys =
+    "ERR Already Encountered KEYS scope in AI.SCRIPTEXECUTE command";
+inline constexpr const char* kScriptInputsCount =
+    "ERR Invalid argument for inputs count in AI.SCRIPTEXECUTE";
+inline constexpr const char* kScriptInputsArgs =
+    "ERR number of inputs to AI.SCRIPTEXECUTE command does not match the number of given "
+    "arguments";
+// The ARGS count error says "keys": the reference's text, kept byte for byte.
+inline constexpr const char* kScriptArgsCount =
+    "ERR Invalid argument for keys count in AI.SCRIPTEXECUTE";
+inline constexpr const char* kScriptArgsArgs =
+    "ERR number of args to AI.SCRIPTEXECUTE command does not match the number of given "
+    "arguments";
+inline constexpr const char* kScriptOutputsCount =
+    "ERR Invalid argument for outputs count in AI.SCRIPTEXECUTE";
+inline constexpr const char* kScriptOutputsArgs =
+    "ERR number of outputs to AI.SCRIPTEXECUTE command does not match the number of given "
+    "arguments";
+inline constexpr const char* kUnsupportedDevice = "ERR unsupported device";
 
 // DAGs.
+inline constexpr const char* kDagTensorSetArity =
+    "wrong number of arguments for 'AI.TENSORSET' command";
+inline constexpr const char* kDagTensorGetArity =
+    "wrong number of arguments for 'AI.TENSORGET' command";
+inline constexpr const char* kDagModelExecuteInRun =
+    "AI.MODELEXECUTE cannot be used in a deprecated AI.DAGRUN command";
+inline constexpr const char* kDagModelRunInExecute =
+    "Deprecated AI.MODELRUN cannot be used in AI.DAGEXECUTE command";
+inline constexpr const char* kDagScriptExecuteInRun =
+    "AI.SCRIPTEXECUTE cannot be used in a deprecated AI.DAGRUN command";
+inline constexpr const char* kDagScriptInReadOnly =
+    "ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG";
+inline constexpr const char* kDagScriptRunInExecute =
+    "Deprecated AI.SCRIPTRUN cannot be used in AI.DAGEXECUTE command";
+inline constexpr const char* kDagUnsupported = "Unsupported command within DAG";
+inline constexpr const char* kDagUnexpectedPrefix =
+    "ERR Invalid DAG command. Unexpected argument:  ";
+inline constexpr const char* kDagLoadMissing =
+    "ERR missing arguments after LOAD keyword in DAG command";
+inline constexpr const char* kDagLoadCount =
+    "ERR invalid or negative value found in number of keys to LOAD";
+inline constexpr const char* kDagLoadKeys =
+    "ERR number of keys to LOAD into DAG does not match the number of given arguments";
+inline constexpr const char* kDagPersistInReadOnly =
+    "ERR PERSIST cannot be specified in a read-only DAG";
+inline constexpr const char* kDagPersistMissing =
+    "ERR missing arguments after PERSIST keyword in DAG command";
+inline constexpr const char* kDagPersistCount =
+    "ERR invalid or negative value found in number of keys to PERSIST";
+inline constexpr const char* kDagPersistKeys =
+    "ERR number of keys to PERSIST after DAG execution does not match the number of "
+    "given arguments";
+inline constexpr const char* kDagPersistUnique = "ERR PERSIST keys must be unique";
+inline constexpr const char* kDagRoutingMissing = "ERR Missing ROUTING value";
+inline constexpr const char* kDagNoKeywords =
+    "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one out "
+    "of ROUTING, LOAD, PERSIST keywords";
+inline constexpr const char* kDagEmpty = "ERR DAG is empty";
+inline constexpr const char* kDagInputMissing = "ERR INPUT key cannot be found in DAG";
+inline constexpr const char* kDagPersistKeyMissing = "ERR PERSIST key cannot be found in DAG";
+inline constexpr const char* kDagMissingArgumentsPrefix = "ERR missing arguments for '";
+inline constexpr const char* kArityPrefix = "ERR wrong number of arguments for '";
 inline constexpr const char* kDagTimeout = "ERR TIMEOUT not allowed within a DAG command";
 
 // Statistics and configuration.
@@ -146,6 +207,9 @@ inline constexpr const char* kUnsupportedSubcommand = "ERR unsupported subcomman
 
 // "ERR Invalid argument for <OPTION>" for the store options.
 std::string InvalidArgumentFor(const char* option);
+
+// "ERR Already Encountered <SECTION> scope in AI.SCRIPTEXECUTE command".
+std::string ScriptSecondSection(const char* section);
 
 // Label A: "ERR wrong number of arguments for '<cmd>' command", with the command name exactly
 // as the client typed it (the server's own helper would normalise its case).

@@ -144,23 +144,15 @@ bool ParseScriptExecute(RedisModuleCtx* ctx, RedisModuleString** argv, int argc,
 
   ScriptOp& req = *out;
   bool keys_seen = false;
-  Section inputs{"INPUTS", "ERR Invalid argument for inputs count in AI.SCRIPTEXECUTE",
-                 "ERR number of inputs to AI.SCRIPTEXECUTE command does not match the number "
-                 "of given arguments"};
-  // The ARGS count error says "keys": the reference's text, kept byte for byte.
-  Section argsec{"ARGS", "ERR Invalid argument for keys count in AI.SCRIPTEXECUTE",
-                 "ERR number of args to AI.SCRIPTEXECUTE command does not match the number of "
-                 "given arguments"};
-  Section outputs{"OUTPUTS", "ERR Invalid argument for outputs count in AI.SCRIPTEXECUTE",
-                  "ERR number of outputs to AI.SCRIPTEXECUTE command does not match the "
-                  "number of given arguments"};
+  Section inputs{"INPUTS", err::kScriptInputsCount, err::kScriptInputsArgs};
+  Section argsec{"ARGS", err::kScriptArgsCount, err::kScriptArgsArgs};
+  Section outputs{"OUTPUTS", err::kScriptOutputsCount, err::kScriptOutputsArgs};
   int pos = 3;
   while (pos < argc) {
     RedisModuleString* tok = argv[pos];
     if (args::Is(tok, "KEYS")) {
       if (keys_seen)
-        return Fail(
-            ctx, "ERR Already Encountered KEYS scope in AI.SCRIPTEXECUTE command");
+        return Fail(ctx, err::kScriptSecondKeys);
       keys_seen = true;
       if (argc - pos - 1 < 2) return Fail(ctx, err::kMissingAfterKeys);
       long long n = 0;
@@ -177,8 +169,7 @@ bool ParseScriptExecute(RedisModuleCtx* ctx, RedisModuleString** argv, int argc,
                                                   : nullptr;
     if (section) {
       if (section->seen)
-        return Fail(ctx, std::string("ERR Already Encountered ") + section->name +
-                                        " scope in AI.SCRIPTEXECUTE command");
+        return Fail(ctx, err::ScriptSecondSection(section->name));
       section->seen = true;
       if (pos + 1 >= argc) return Fail(ctx, err::kScriptInvalidArgs);
       long long n = 0;

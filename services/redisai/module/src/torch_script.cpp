@@ -48,7 +48,7 @@ bool CheckScriptDevice(const std::string& device, std::string* err) {
   std::string up = args::Upper(device);
   if (up.rfind("CPU", 0) == 0) return true;
   if (up.rfind("GPU", 0) != 0) {
-    *err = "ERR unsupported device";
+    *err = err::kUnsupportedDevice;
     return false;
   }
   if (!at::hasCUDA()) {
