@@ -2,6 +2,8 @@
 
 Every served model (or the one named by `--model`), trained first when its weights are
 missing. `mar` builds the MMS archive for each engine, or only the one named by `--engine`.
+`--if-stale` exports only what is missing or older than what it is made from: what the
+backends' launchers run before they start.
 
 `python -m exporters redisai --help` deploys the TorchScript models into a running RedisAI.
 """
@@ -9,8 +11,8 @@ missing. `mar` builds the MMS archive for each engine, or only the one named by 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
+from pathlib import Path
 
 from exporters import redisai
 from exporters.mar import ArchiveError, export_mar
@@ -23,25 +25,21 @@ from models.spec import ModelSpec
 from services.mms.engines import ENGINES
 
 
-def export(spec: ModelSpec, formats: list[str], engine: str | None) -> int:
+def export(spec: ModelSpec, formats: list[str], engines: list[str]) -> list[Path]:
+    """Every format of one model, each checked before it is written; returns the files."""
     files = ModelFiles.of(spec.name)
     ensure_trained(spec, files)
+    written: list[Path] = []
     for name in formats:
-        exporter, outputs = FORMATS[name]
-        written = outputs(files)
         if name == "mar":
             ensure_exported(spec, files, ["onnx"])  # the archives hold the ONNX files
-        if name == "mar" and engine:
-            exporter = functools.partial(export_mar, engines=[engine])
-            written = [files.mar(engine)]
-        try:
-            exporter(spec, files)
-        except (ParityError, ArchiveError, ArchiveCheckError) as error:
-            print(f"refusing to write {spec.name} {name}: {error}", file=sys.stderr)
-            return 1
-        for path in written:
-            print(f"wrote {path}")
-    return 0
+            export_mar(spec, files, engines)
+            written += [files.mar(engine) for engine in engines]
+            continue
+        exporter, outputs = FORMATS[name]
+        exporter(spec, files)
+        written += outputs(files)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,10 +50,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("format", choices=[*FORMATS, "all"])
     parser.add_argument("--model", help="one model (default: every served one)")
     parser.add_argument("--engine", choices=ENGINES, help="mar only: build this engine's archive")
+    parser.add_argument("--if-stale", action="store_true", help="only what is missing or stale")
     args = parser.parse_args(argv)
     specs = [registry.get(args.model)] if args.model else registry.served()
     formats = list(FORMATS) if args.format == "all" else [args.format]
-    return max(export(spec, formats, args.engine) for spec in specs)
+    engines = [args.engine] if args.engine else list(ENGINES)
+    for spec in specs:
+        try:
+            if args.if_stale:
+                written = ensure_exported(spec, ModelFiles.of(spec.name), formats, engines)
+            else:
+                written = export(spec, formats, engines)
+        except (ParityError, ArchiveError, ArchiveCheckError) as error:
+            print(f"refusing to write {spec.name}: {error}", file=sys.stderr)
+            return 1
+        for path in written:
+            print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":

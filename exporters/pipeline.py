@@ -1,12 +1,14 @@
 """Bring a model's artifacts up to date: train when the weights are missing, export what is
-missing or older than the weights. What `exporters all`, the local stack and tests call."""
+missing or older than what it is made from. What `python -m exporters ... --if-stale` (which
+the backends' launchers run) and the tests call."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from exporters.mar import export_mar
+from exporters.mar import build_archive, export_mar
+from exporters.mar import is_stale as archive_is_stale
 from exporters.onnx_file import export_onnx
 from exporters.torchscript import export_torchscript
 from models.artifacts import ModelFiles
@@ -35,9 +37,22 @@ def is_stale(outputs: list[Path], weights: Path) -> bool:
     return any(not out.exists() or out.stat().st_mtime < weights.stat().st_mtime for out in outputs)
 
 
-def ensure_exported(spec: ModelSpec, files: ModelFiles, formats: list[str]) -> None:
+def ensure_exported(
+    spec: ModelSpec, files: ModelFiles, formats: list[str], engines: Iterable[str] = ENGINES
+) -> list[Path]:
+    """Train if needed, then each format whose files are missing or stale (archives: only
+    `engines`'); returns the files written."""
     ensure_trained(spec, files)
+    written: list[Path] = []
     for name in formats:
+        if name == "mar":
+            written += ensure_exported(spec, files, ["onnx"])  # the archives hold the ONNX files
+            for engine in engines:
+                if archive_is_stale(spec, files, engine):
+                    written.append(build_archive(spec, files, engine))
+            continue
         export, outputs = FORMATS[name]
         if is_stale(outputs(files), files.weights):
             export(spec, files)
+            written += outputs(files)
+    return written

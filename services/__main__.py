@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from exporters.pipeline import FORMATS, ensure_exported
-from models import registry
-from models.artifacts import ModelFiles
+from services.exports import export_if_stale
 from services.stack import Backend, backends, port_taken
 
 
@@ -44,8 +42,7 @@ def up(chosen: list[Backend]) -> int:
         print(f"already in use by another program: {', '.join(taken)}", file=sys.stderr)
         print("free them or move the backend (see README, Configuration)", file=sys.stderr)
         return 1
-    for spec in registry.served():
-        ensure_exported(spec, ModelFiles.of(spec.name), list(FORMATS))
+    export_if_stale("all")
     failed = [backend.name for backend in chosen if backend.run("start") != 0]
     rows = [
         [b.name, b.url, b.management_url or "-", " ".join(map(str, b.pids())) or "-", str(b.log)]

@@ -7,13 +7,18 @@ every served model), and stopping every process it started on exit.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from werkzeug.serving import make_server
+
 from exporters.mar import ensure_archive
 from models import registry
 from models.artifacts import ModelFiles
+from services.contract.dataplane import DataPlane
+from services.flask.app import create_app
 from services.mms import server as mms
 from services.mms.engines import MXNET, ONNXRUNTIME
 from services.mms.settings import MAX_PORT, MmsSettings
@@ -22,6 +27,23 @@ from services.process import (
     free_port_below,
     serving,
 )
+
+
+@contextmanager
+def in_process_backend(run_dir: Path) -> Iterator[str]:
+    """The Flask app in this process, on werkzeug's threaded server: the contract's fast tier
+    (the same routes, data plane and TorchScript engine as the gunicorn backend)."""
+    from services.flask.wsgi import handler  # made anew: the models served now, plugins too
+
+    app = create_app(DataPlane([handler(spec) for spec in registry.served()]))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 @contextmanager

@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from exporters.pipeline import FORMATS, ensure_exported
+from exporters.pipeline import ensure_exported
 from models import registry
-from models.artifacts import ModelFiles
+from models.artifacts import REPO_ROOT, ModelFiles
 from models.spec import Example, ModelSpec
+
+# The fast tier (`make test-fast`): these modules, and the contract suite against the Flask
+# app in this process. Everything else starts servers or builds archives: `stack`.
+FAST = {
+    "tests/test_layers.py",
+    "tests/compose/test_files.py",
+    "tests/exporters/test_exporters.py",
+    "tests/loadtest/test_cpu_time.py",
+    "tests/mms/test_front_config.py",
+    "tests/mms/test_handler.py",
+    "tests/redisai/test_coalescer.py",
+}
+FAST_FOLDERS = ("tests/models/",)
+IN_PROCESS_BACKEND = "in-process"
+
+
+def is_fast(item: pytest.Item) -> bool:
+    module = Path(str(item.fspath)).relative_to(REPO_ROOT).as_posix()
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "backend_url" in callspec.params:
+        return callspec.params["backend_url"] == IN_PROCESS_BACKEND
+    return module in FAST or module.startswith(FAST_FOLDERS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not is_fast(item):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
 def served_files() -> dict[str, ModelFiles]:
-    """Every served model trained and exported, made once where missing."""
+    """Every served model trained, with its TorchScript and ONNX files, made once where
+    missing (archives are built by the tests that need them)."""
     files = {}
     for spec in registry.served():
         files[spec.name] = ModelFiles.of(spec.name)
-        ensure_exported(spec, files[spec.name], list(FORMATS))
+        ensure_exported(spec, files[spec.name], ["torchscript", "onnx"])
     return files
 
 

@@ -14,10 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from exporters.pipeline import ensure_exported
-from models import registry
-from models.artifacts import ModelFiles
 from services.config import FLASK_PORT_VAR, FLASK_WORKERS_VAR, flask_port, flask_workers
+from services.exports import export_if_stale
 
 GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
 APPS = {"model": "services.flask.wsgi:app", "noop": "services.flask.noop:app"}
@@ -35,8 +33,8 @@ def main() -> None:
         os.environ[FLASK_WORKERS_VAR] = str(args.workers)
     flask_port(), flask_workers()  # fail here, loudly, on a bad value
 
-    for spec in registry.served():
-        ensure_exported(spec, ModelFiles.of(spec.name), ["torchscript"])
+    if args.app == "model":
+        export_if_stale("torchscript")
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
     os.execv(sys.executable, [*gunicorn, APPS[args.app]])
 

@@ -19,10 +19,7 @@ import dataclasses
 import json
 import sys
 
-from exporters.mar import ensure_archive
-from exporters.pipeline import ensure_exported
-from models import registry
-from models.artifacts import ModelFiles
+from services.exports import export_if_stale
 from services.mms import server
 from services.mms.engines import ENGINES
 from services.mms.front import FrontError
@@ -50,10 +47,7 @@ def start(settings: MmsSettings) -> int:
     if running is not None and server.management_answers(running):
         print(f"MMS is already running on {running.inference_url}", file=sys.stderr)
         return 1
-    for model in settings.models:
-        spec, files = registry.get(model), ModelFiles.of(model)
-        ensure_exported(spec, files, ["onnx"])
-        ensure_archive(spec, files, settings.engine)
+    export_if_stale("mar", "--engine", settings.engine)
     try:
         started = server.start(settings)
         server.wait_ready(settings, started)

@@ -15,8 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from exporters.redisai import Batching, deploy_all
-from models import registry
 from services.config import (
     GATEWAY_PORT_VAR,
     LOCALHOST,
@@ -25,6 +23,7 @@ from services.config import (
     gateway_port,
     redis_port,
 )
+from services.exports import run_exporter
 from services.process import (
     http_ok,
     pidfile_process,
@@ -42,13 +41,15 @@ def data_dir(run: RunFiles) -> Path:
     return run.folder / "data"
 
 
-def start(batching: Batching) -> None:
+def start(batching: list[str]) -> None:
+    """Redis, then every served model deployed with the batching options (`--batchsize N
+    ...`, as `python -m exporters redisai` takes them), then the gateway."""
     run = RunFiles(SERVICE)
     settings = RedisSettings.from_environment(redis_port(), data_dir(run))
     if pidfile_process(run.pid("redis")) is None:
         write_pidfile(run.pid("redis"), start_redis(settings, run.log("redis")))
-    with settings.client(timeout_s=30) as client:
-        deploy_all(client, registry.served(), batching)
+    # The URL (and any password in it) by environment, not on a command line `ps` shows.
+    run_exporter("redisai", *batching, env={REDIS_URL_VAR: settings.local_url()})
     url = f"http://{LOCALHOST}:{gateway_port()}"
     if pidfile_process(run.pid("gateway")) is None:
         command = [sys.executable, "-m", "services.redisai.gateway"]
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minbatchtimeout", type=int, default=0)
     args = parser.parse_args(argv)
     if args.action == "start":
-        start(Batching(args.batchsize, args.minbatchsize, args.minbatchtimeout))
+        options = ("batchsize", "minbatchsize", "minbatchtimeout")
+        start([f"--{name}={getattr(args, name)}" for name in options])
         return 0
     if args.action == "stop":
         stop()

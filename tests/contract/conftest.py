@@ -9,12 +9,19 @@ from pathlib import Path
 import pytest
 
 from models.artifacts import ModelFiles
-from tests.backends import flask_backend, mms_mxnet_backend, mms_onnxruntime_backend
+from tests.backends import (
+    flask_backend,
+    in_process_backend,
+    mms_mxnet_backend,
+    mms_onnxruntime_backend,
+)
+from tests.conftest import IN_PROCESS_BACKEND
 from tests.redisai.stack import redisai_backend
 
 Launcher = Callable[[Path], AbstractContextManager[str]]
 
 BACKENDS: dict[str, Launcher] = {
+    IN_PROCESS_BACKEND: in_process_backend,  # the fast tier's: no server process of its own
     "flask": flask_backend,
     "mms-onnxruntime": mms_onnxruntime_backend,
     "mms-mxnet": mms_mxnet_backend,

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from models.artifacts import REPO_ROOT
+
+pytestmark = pytest.mark.load
 
 SERVER = "python -m services.redisai.gateway --app noop --port {port}"
 

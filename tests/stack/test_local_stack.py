@@ -121,6 +121,7 @@ def test_up_refuses_a_port_taken_by_someone_else(stack: dict) -> None:
     assert not (other_run / "flask" / "gunicorn.pid").exists()
 
 
+@pytest.mark.load
 def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "loadtest", "compare", "--duration", "3", "--users", "2",
@@ -153,6 +154,7 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     assert "| flask |" in result.stdout
 
 
+@pytest.mark.load
 def test_the_batching_benchmark_measures_each_setting_and_restores_the_model(stack: dict) -> None:
     command = [
         sys.executable, "-m", "loadtest", "batching", "--rounds", "1", "--duration", "1",
