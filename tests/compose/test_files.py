@@ -3,44 +3,38 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
 from models.artifacts import REPO_ROOT
 
-DOCKER = REPO_ROOT / "deploy" / "docker"
-DOCKERFILES = sorted(DOCKER.glob("*/Dockerfile"))
-SHARED = re.compile(r"# ---- shared stages.*?# ---- end of shared stages\n", re.DOTALL)
+DOCKERFILE = REPO_ROOT / "deploy" / "docker" / "Dockerfile"
+STAGES = dict(
+    re.findall(r"(?ms)^FROM \S+ AS (\w+)\n(.*?)(?=^FROM |\Z)", DOCKERFILE.read_text())
+)
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 SERVING = ("flask", "mms", "gateway", "redis")
 
 
-def test_there_is_a_dockerfile_per_service() -> None:
-    assert {path.parent.name for path in DOCKERFILES} == {
-        "flask", "mms", "redis", "gateway", "locust", "init",
-    }  # fmt: skip
+def test_every_service_is_a_target_of_the_one_dockerfile() -> None:
+    for name, service in SERVICES.items():
+        assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile", name
+        assert service["build"]["target"] == name, name
+        assert name in STAGES, name
 
 
-def test_the_shared_stages_are_the_same_text_everywhere() -> None:
-    """Identical text is what lets the layer cache build the venv once for every image."""
-    shared = {path.parent.name: SHARED.search(path.read_text()) for path in DOCKERFILES}
-    assert all(shared.values()), [name for name, match in shared.items() if not match]
-    assert len({match.group(0) for match in shared.values() if match}) == 1
-
-
-@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda path: path.parent.name)
-def test_images_run_as_a_user_other_than_root(path: Path) -> None:
-    users = re.findall(r"(?m)^USER\s+(\S+)", path.read_text())
-    assert users, path
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_images_run_as_a_user_other_than_root(service: str) -> None:
+    users = re.findall(r"(?m)^USER\s+(\S+)", STAGES[service])
+    assert users, service
     assert users[-1] not in ("root", "0")
 
 
 @pytest.mark.parametrize("service", SERVING)
 def test_serving_images_have_a_healthcheck(service: str) -> None:
-    assert "HEALTHCHECK" in (DOCKER / service / "Dockerfile").read_text()
+    assert "HEALTHCHECK" in STAGES[service]
 
 
 def test_the_file_keeps_to_what_compose_1_29_reads() -> None:
@@ -52,7 +46,6 @@ def test_the_file_keeps_to_what_compose_1_29_reads() -> None:
 def test_every_service_has_an_image_build_and_restart_policy() -> None:
     for name, service in SERVICES.items():
         assert service["image"].startswith(f"polyserve/{name}:"), name
-        assert service["build"]["dockerfile"] == f"deploy/docker/{name}/Dockerfile"
         assert "restart" in service, name
         assert "mem_limit" in service, name
 

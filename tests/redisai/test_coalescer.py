@@ -18,9 +18,11 @@ class RowDoubler:
         self.failures = failures  # the first calls that raise
         self.calls: list[int] = []  # rows per call
         self.running = self.most_running = 0
+        self.called = asyncio.Event()  # set once a call is in flight
 
     async def __call__(self, bits: np.ndarray) -> np.ndarray:
         self.calls.append(len(bits))
+        self.called.set()
         self.running += 1
         self.most_running = max(self.most_running, self.running)
         try:
@@ -55,7 +57,7 @@ def test_requests_arriving_during_a_call_wait_and_go_together() -> None:
 
     async def scenario() -> list[np.ndarray]:
         first = asyncio.ensure_future(coalescer(rows(0, 1)))
-        await asyncio.sleep(0.01)  # the first call is in flight now
+        await predictor.called.wait()  # the first call is in flight now
         later = await gather(coalescer, [rows(i, 1) for i in range(1, 6)])
         return [await first, *later]
 
@@ -87,7 +89,7 @@ def test_a_failed_call_fails_its_requests_only() -> None:
 
     async def scenario() -> tuple[list[object], np.ndarray]:
         failed = [asyncio.ensure_future(coalescer(rows(i, 1))) for i in range(3)]
-        await asyncio.sleep(0.005)
+        await predictor.called.wait()  # the three are in flight in the first call
         after = asyncio.ensure_future(coalescer(rows(7, 1)))  # waits for the next call
         results = await asyncio.gather(*failed, return_exceptions=True)
         return results, await after
@@ -104,7 +106,7 @@ def test_an_abandoned_request_does_not_disturb_the_others() -> None:
 
     async def scenario() -> np.ndarray:
         busy = asyncio.ensure_future(coalescer(rows(0, 1)))
-        await asyncio.sleep(0.01)
+        await predictor.called.wait()
         abandoned = asyncio.ensure_future(coalescer(rows(1, 1)))
         kept = asyncio.ensure_future(coalescer(rows(2, 1)))
         await asyncio.sleep(0)

@@ -70,6 +70,15 @@ def url(stack: RedisStack, password: str | None = PASSWORD, db: int = 0) -> str:
     return f"redis://{auth}127.0.0.1:{stack.settings.port}/{db}"
 
 
+async def blocked_in_redis(stack: RedisStack, clients: int, timeout_s: float = 10) -> None:
+    """Wait until Redis reports `clients` blocked clients (the condition, not a guess)."""
+    with stack.settings.client() as client:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while client.info("clients")["blocked_clients"] < clients:
+            assert asyncio.get_running_loop().time() < deadline, "no client blocked in time"
+            await asyncio.sleep(0.005)
+
+
 def test_commands_pipeline_on_one_connection_and_keep_their_order(redis_stack: RedisStack) -> None:
     async def scenario() -> list[object]:
         client = RespClient(url(redis_stack, db=3), 2, connections=1)
@@ -93,7 +102,7 @@ def test_a_blocked_command_holds_back_only_its_own_connection(redis_stack: Redis
             order.append(await client.execute_command(*command))
 
         blocked = asyncio.ensure_future(run("BLPOP", "queue", "0.3"))
-        await asyncio.sleep(0.05)  # BLPOP is waiting in Redis now
+        await blocked_in_redis(redis_stack, 1)  # BLPOP is waiting in Redis now
         await asyncio.gather(blocked, run("PING"))
         await client.aclose()
         return order

@@ -39,6 +39,14 @@ def execute(port, model, inputs, outputs, *extra):
         raw.close()
 
 
+def wait_blocked(r, count, timeout_s=10):
+    """Wait until Redis reports exactly `count` blocked clients: the condition, not a sleep."""
+    deadline = time.monotonic() + timeout_s
+    while (blocked := r.info("clients")["blocked_clients"]) != count:
+        assert time.monotonic() < deadline, f"{blocked} blocked clients, not {count}"
+        time.sleep(0.005)
+
+
 def values(r, key):
     return r.execute_command("AI.TENSORGET", key, "VALUES")
 
@@ -145,18 +153,18 @@ def test_server_answers_while_a_model_runs_and_queued_requests_time_out(shared_s
     queued = Raw(shared_server.port)
     started = time.monotonic()
     busy.send("AI.MODELEXECUTE", "slow", "INPUTS", 2, "sx", "sn", "OUTPUTS", 1, "so")
-    time.sleep(0.05)
+    wait_blocked(r, 1)
     queued.send("AI.MODELEXECUTE", "slow", "INPUTS", 2, "sx", "sn", "OUTPUTS", 1, "late",
                 "TIMEOUT", 50)
-    time.sleep(0.1)
+    wait_blocked(r, 2)  # both wait on the one worker thread: the second in its queue
     start = time.monotonic()
     assert r.ping()
     assert r.execute_command("AI.TENSORSET", "k", "FLOAT", 1) == b"OK"
     assert time.monotonic() - start < 0.5
     assert busy.read() == "OK"
-    if time.monotonic() - started > 0.3:  # the queued request waited longer than its TIMEOUT
-        assert queued.read() == "TIMEDOUT"
-        assert r.exists("late") == 0
+    assert time.monotonic() - started > 0.3  # the model ran far longer than the TIMEOUT
+    assert queued.read() == "TIMEDOUT"
+    assert r.exists("late") == 0
     busy.close()
     queued.close()
 
@@ -206,7 +214,7 @@ def test_shutdown_is_prompt_with_busy_and_queued_workers(make_server, blobs):
         raw = Raw(srv.port)
         raw.send("AI.MODELEXECUTE", "slow", "INPUTS", 2, "sx", "sn", "OUTPUTS", 1, "so")
         clients.append(raw)
-    time.sleep(0.3)
+    wait_blocked(c, 3)
     start = time.monotonic()
     srv.stop()
     assert time.monotonic() - start < 3
@@ -221,9 +229,9 @@ def test_disconnected_client_gets_nothing_written(shared_server, r, blobs):
     r.execute_command("AI.TENSORSET", "x", "FLOAT", 1, 1)
     gone = Raw(shared_server.port)
     gone.send("AI.MODELEXECUTE", "rev", "INPUTS", 1, "x", "OUTPUTS", 1, "gone_out")
-    time.sleep(0.1)
+    wait_blocked(r, 1)  # in the batch queue, waiting for a second request
     gone.close()
-    time.sleep(0.1)
+    wait_blocked(r, 0)  # Redis has seen the disconnect
     # The second request completes the batch; both run, only the connected client's output
     # is written.
     assert r.execute_command("AI.MODELEXECUTE", "rev", "INPUTS", 1, "x", "OUTPUTS", 1,
