@@ -24,13 +24,16 @@ FAST = {
 }
 FAST_FOLDERS = ("tests/models/",)
 IN_PROCESS_BACKEND = "in-process"
+BACKEND_FIXTURES = ("backend_url", "v2_url")
 
 
 def is_fast(item: pytest.Item) -> bool:
     module = Path(str(item.fspath)).relative_to(REPO_ROOT).as_posix()
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and "backend_url" in callspec.params:
-        return callspec.params["backend_url"] == IN_PROCESS_BACKEND
+    params = callspec.params if callspec is not None else {}
+    backends = [params[fixture] for fixture in BACKEND_FIXTURES if fixture in params]
+    if backends:
+        return backends == [IN_PROCESS_BACKEND]
     return module in FAST or module.startswith(FAST_FOLDERS)
 
 

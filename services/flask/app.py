@@ -1,13 +1,19 @@
-"""The Flask backend: routes that parse and format; the data plane does the rest."""
+"""The Flask backend: routes that parse and format; the data plane does the rest.
+
+The contract (v1) and the Open Inference Protocol (v2, services/flask/v2_routes.py) side by
+side; the body limit is v2's, and v1's own is checked by its route.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from services.contract import errors
+from services.contract import errors, v2
 from services.contract.dataplane import DataPlane, Reply
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
+from services.flask.v2_routes import respond as respond_v2
+from services.flask.v2_routes import v2_blueprint
 
 BACKEND = "flask"
 
@@ -15,8 +21,9 @@ BACKEND = "flask"
 HTTP_ERRORS = {
     NotFound: errors.RouteNotFound,
     MethodNotAllowed: errors.MethodNotAllowed,
-    RequestEntityTooLarge: lambda: errors.PayloadTooLarge(MAX_BODY_BYTES),
+    RequestEntityTooLarge: lambda: errors.PayloadTooLarge(v2.MAX_BODY_BYTES),
 }
+PLATFORM = "pytorch_torchscript"
 
 
 def _respond(reply: Reply) -> Response:
@@ -26,11 +33,15 @@ def _respond(reply: Reply) -> Response:
 
 def create_app(plane: DataPlane) -> Flask:
     app = Flask("polyserve")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = v2.MAX_BODY_BYTES
+    app.register_blueprint(v2_blueprint(v2.V2Plane(plane, PLATFORM)))
 
     @app.post("/predictions/<model>")
     def predictions(model: str) -> Response:
-        return _respond(plane.predict(model, request.get_data(cache=False)))
+        body = request.get_data(cache=False)
+        if len(body) > MAX_BODY_BYTES:
+            return _respond(errors.error_response(errors.PayloadTooLarge(MAX_BODY_BYTES)))
+        return _respond(plane.predict(model, body))
 
     @app.get("/ping")
     def ping() -> Response:
@@ -43,6 +54,9 @@ def create_app(plane: DataPlane) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         domain_error = HTTP_ERRORS.get(type(error))
+        if request.path.startswith("/v2"):  # the protocol's own error shape
+            described = domain_error() if domain_error else error
+            return respond_v2((error.code or 500, {"error": str(described)}, b""))
         if domain_error is None:
             status = error.code or 500
             return _respond((status, errors.error_body(status, error.name, error.description)))

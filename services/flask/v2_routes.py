@@ -1,0 +1,56 @@
+"""The Open Inference Protocol's routes on the Flask backend: parse and format only; the v2
+plane (services/contract/v2.py) does the rest."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from services.contract.protocol import CONTENT_TYPE, render
+from services.contract.v2 import HEADER_LENGTH, Reply, V2Plane
+
+BINARY_CONTENT_TYPE = "application/octet-stream"
+
+
+def respond(reply: Reply) -> Response:
+    """JSON, with the binary tensor data after it (and its length in a header) when any."""
+    status, document, binary = reply
+    text = render(document)
+    if not binary:
+        return Response(text, status=status, content_type=CONTENT_TYPE)
+    response = Response(text + binary, status=status, content_type=BINARY_CONTENT_TYPE)
+    response.headers[HEADER_LENGTH] = str(len(text))
+    return response
+
+
+def v2_blueprint(plane: V2Plane) -> Blueprint:
+    routes = Blueprint("v2", __name__, url_prefix="/v2")
+
+    @routes.get("")
+    def server() -> Response:
+        return respond(plane.server())
+
+    @routes.get("/health/live")
+    def live() -> Response:
+        return respond(plane.live())
+
+    @routes.get("/health/ready")
+    def ready() -> Response:
+        return respond(plane.ready())
+
+    @routes.get("/models/<model>")
+    @routes.get("/models/<model>/versions/<version>")
+    def metadata(model: str, version: str | None = None) -> Response:
+        return respond(plane.metadata(model, version))
+
+    @routes.get("/models/<model>/ready")
+    @routes.get("/models/<model>/versions/<version>/ready")
+    def model_ready(model: str, version: str | None = None) -> Response:
+        return respond(plane.model_ready(model, version))
+
+    @routes.post("/models/<model>/infer")
+    @routes.post("/models/<model>/versions/<version>/infer")
+    def infer(model: str, version: str | None = None) -> Response:
+        body = request.get_data(cache=False)
+        return respond(plane.infer(model, version, body, request.headers.get(HEADER_LENGTH)))
+
+    return routes
