@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.spec import InvalidInput, ModelSpec, TensorSpec
-from services.contract.dataplane import DataPlane
+from services.contract.dataplane import AsyncDataPlane, DataPlane
 from services.contract.errors import ERROR_TABLE, INTERNAL_ERROR, ModelNotFound, log
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -25,6 +25,8 @@ NOT_SUPPORTED = ("FP16", "BF16", "BYTES")  # no model here declares these
 
 Reply = tuple[int, object, bytes]
 """(status, JSON document, binary tensor data appended after it)."""
+SERVER_METADATA: Reply = (200, SERVER, b"")
+LIVE: Reply = (200, {"live": True}, b"")  # answering at all is being live
 
 
 @dataclass(frozen=True)
@@ -233,15 +235,9 @@ class V2Plane:
             raise ModelNotFound(f"{name} version {version}")
         return model
 
-    def live(self) -> Reply:
-        return 200, {"live": True}, b""
-
     def ready(self) -> Reply:
         status, _ = self.plane.ping()
         return status, {"ready": status == 200}, b""
-
-    def server(self) -> Reply:
-        return 200, SERVER, b""
 
     def metadata(self, name: str, version: str | None) -> Reply:
         try:
@@ -264,6 +260,59 @@ class V2Plane:
             model = self._model(name, version)
             request = model.parse(body, header_length)
             outputs = self.plane.handler(name).predictor(request.inputs)
+            document, binary = model.render(request, outputs)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
+            return error_reply(error)
+        return 200, document, binary
+
+
+class AsyncV2Plane:
+    """The protocol's endpoints over an async data plane (engines behind a network hop).
+
+    A model's version is asked of the engine (RedisAI: the stored TAG) by metadata and
+    readiness calls and kept for the infer responses in between, which then cost no extra
+    round trip.
+    """
+
+    def __init__(self, plane: AsyncDataPlane, platform: str) -> None:
+        self.plane = plane
+        self.platform = platform
+        self._versions: dict[str, str] = {}
+
+    async def _model(self, name: str, version: str | None, refresh: bool = False) -> V2Model:
+        handler = self.plane.handler(name)
+        if refresh or name not in self._versions:
+            self._versions[name] = await handler.version()
+        model = V2Model(handler.spec, self._versions[name], self.platform)
+        if version is not None and version != model.version:
+            raise ModelNotFound(f"{name} version {version}")
+        return model
+
+    async def ready(self) -> Reply:
+        status, _ = await self.plane.ping()
+        return status, {"ready": status == 200}, b""
+
+    async def metadata(self, name: str, version: str | None) -> Reply:
+        try:
+            return 200, (await self._model(name, version, refresh=True)).metadata(), b""
+        except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
+            return error_reply(error)
+
+    async def model_ready(self, name: str, version: str | None) -> Reply:
+        try:
+            await self._model(name, version, refresh=True)
+            ready = await self.plane.handler(name).answers_correctly()
+        except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
+            return error_reply(error)
+        return (200 if ready else 503), {"name": name, "ready": ready}, b""
+
+    async def infer(
+        self, name: str, version: str | None, body: bytes, header_length: str | None
+    ) -> Reply:
+        try:
+            model = await self._model(name, version)
+            request = model.parse(body, header_length)
+            outputs = await self.plane.handler(name).predictor(request.inputs)
             document, binary = model.render(request, outputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
             return error_reply(error)

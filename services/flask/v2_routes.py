@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from services.contract.protocol import CONTENT_TYPE, render
-from services.contract.v2 import HEADER_LENGTH, Reply, V2Plane
+from services.contract.v2 import HEADER_LENGTH, LIVE, SERVER_METADATA, Reply, V2Plane
 
 BINARY_CONTENT_TYPE = "application/octet-stream"
 
@@ -27,11 +27,11 @@ def v2_blueprint(plane: V2Plane) -> Blueprint:
 
     @routes.get("")
     def server() -> Response:
-        return respond(plane.server())
+        return respond(SERVER_METADATA)
 
     @routes.get("/health/live")
     def live() -> Response:
-        return respond(plane.live())
+        return respond(LIVE)
 
     @routes.get("/health/ready")
     def ready() -> Response:

@@ -29,8 +29,8 @@ BACKENDS: dict[str, Launcher] = {
 }
 
 
-# The backends that speak the Open Inference Protocol so far (MMS and RedisAI: to come).
-V2_BACKENDS = (IN_PROCESS_BACKEND, "flask")
+# The backends that speak the Open Inference Protocol so far (MMS: to come).
+V2_BACKENDS = (IN_PROCESS_BACKEND, "flask", "redisai")
 
 
 @pytest.fixture(scope="session", params=V2_BACKENDS)

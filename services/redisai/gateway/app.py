@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from models.spec import ModelSpec
-from services.contract import errors
+from services.contract import errors, v2
 from services.contract.dataplane import AsyncDataPlane, Reply
 from services.contract.handler import AsyncModelHandler, AsyncPredictor
 from services.contract.protocol import CONTENT_TYPE, render
@@ -24,9 +24,12 @@ from services.redisai.gateway.coalescer import Coalescer
 from services.redisai.gateway.fast_path import PredictionFastPath, read_body
 from services.redisai.gateway.redis_model import RedisModel
 from services.redisai.gateway.resp import RespClient
+from services.redisai.gateway.v2_routes import respond as respond_v2
+from services.redisai.gateway.v2_routes import v2_router
 
 BACKEND = "redisai"
 STARLETTE_ERRORS = {404: errors.RouteNotFound, 405: errors.MethodNotAllowed}
+PLATFORM = "redisai_torchscript"
 
 
 def respond(reply: Reply) -> Response:
@@ -98,9 +101,14 @@ def create_app(
         """The served models: name, version (the weights' sha256), input and output tensors."""
         return respond(await plane.models())
 
+    app.include_router(v2_router(v2.AsyncV2Plane(plane, PLATFORM)))
+
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> Response:
+    async def http_error(request: Request, error: HTTPException) -> Response:
         domain_error = STARLETTE_ERRORS.get(error.status_code)
+        if request.url.path.startswith("/v2"):  # the protocol's own error shape
+            message = str(domain_error() if domain_error else error.detail)
+            return respond_v2((error.status_code, {"error": message}, b""))
         if domain_error is None:
             body = errors.error_body(error.status_code, "HTTPException", str(error.detail))
             return respond((error.status_code, body))

@@ -17,17 +17,19 @@ from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BY
 PREFIX = "/predictions/"
 
 
-async def read_body(receive: Receive, content_length: str | None) -> bytes:
-    """The whole request body, or PayloadTooLarge as soon as it passes the limit."""
-    if content_length and content_length.isdigit() and int(content_length) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(MAX_BODY_BYTES)
+async def read_body(
+    receive: Receive, content_length: str | None, limit: int = MAX_BODY_BYTES
+) -> bytes:
+    """The whole request body, or PayloadTooLarge as soon as it passes `limit`."""
+    if content_length and content_length.isdigit() and int(content_length) > limit:
+        raise errors.PayloadTooLarge(limit)
     body, more = b"", True
     while more:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
-        if len(body) > MAX_BODY_BYTES:
-            raise errors.PayloadTooLarge(MAX_BODY_BYTES)
+        if len(body) > limit:
+            raise errors.PayloadTooLarge(limit)
     return body
 
 
