@@ -160,7 +160,13 @@ class V2Model:
         if len(flat) != count:
             raise InvalidInput(f"{len(flat)} values for shape {shape}, which holds {count}")
         _check_values(flat, spec.datatype)
-        return np.asarray(flat, dtype=spec.dtype).reshape(shape)
+        try:
+            values = np.asarray(flat, dtype=spec.dtype)
+        except (OverflowError, ValueError):
+            raise InvalidInput(f"the data holds values {spec.datatype} cannot hold") from None
+        if spec.dtype.kind == "f" and not np.isfinite(values).all():
+            raise InvalidInput(f"the data holds values {spec.datatype} cannot hold")
+        return values.reshape(shape)
 
     def _shape(self, shape: object, spec: TensorSpec) -> list[int]:
         fixed = list(spec.shape[1:])

@@ -208,6 +208,7 @@ def bad_documents(model: ModelSpec) -> dict[str, object]:
         "string values": {"inputs": [{**good, "data": ["1"] * len(values)}]},
         "boolean values": {"inputs": [{**good, "data": [True] * len(values)}]},
         "null values": {"inputs": [{**good, "data": [None] * len(values)}]},
+        "values past the datatype's range": {"inputs": [{**good, "data": [10**40] * len(values)}]},
         "parameters not an object": {"inputs": [good], "parameters": []},
         "input parameters not an object": {"inputs": [{**good, "parameters": 1}]},
         "binary size without binary data": {
