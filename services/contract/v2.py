@@ -17,8 +17,10 @@ import numpy as np
 from models.spec import InvalidInput, ModelSpec, TensorSpec
 from services.contract.dataplane import AsyncDataPlane, DataPlane
 from services.contract.errors import ERROR_TABLE, INTERNAL_ERROR, ModelNotFound, log
+from services.contract.protocol import CONTENT_TYPE, render
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
+BINARY_CONTENT_TYPE = "application/octet-stream"
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a batch of tensors, binary or JSON, is larger than v1's
 SERVER = {"name": "polyserve", "version": "1.1", "extensions": ["binary_tensor_data"]}
 NOT_SUPPORTED = ("FP16", "BF16", "BYTES")  # no model here declares these
@@ -43,6 +45,16 @@ class InferRequest:
     """The model's input tensor, in its dtype and shape (batch first)."""
     id: str | None
     outputs: list[Requested]
+
+
+def http_body(reply: Reply) -> tuple[int, bytes, str, dict[str, str]]:
+    """(status, body, content type, headers) of a reply: JSON, with the binary tensor data
+    after it and the JSON's length in a header when there is any."""
+    status, document, binary = reply
+    text = render(document)
+    if not binary:
+        return status, text, CONTENT_TYPE, {}
+    return status, text + binary, BINARY_CONTENT_TYPE, {HEADER_LENGTH: str(len(text))}
 
 
 def error_reply(error: Exception) -> Reply:

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from services.contract.protocol import CONTENT_TYPE, render
-from services.contract.v2 import HEADER_LENGTH, LIVE, SERVER_METADATA, Reply, V2Plane
-
-BINARY_CONTENT_TYPE = "application/octet-stream"
+from services.contract.v2 import HEADER_LENGTH, LIVE, SERVER_METADATA, Reply, V2Plane, http_body
 
 
 def respond(reply: Reply) -> Response:
-    """JSON, with the binary tensor data after it (and its length in a header) when any."""
-    status, document, binary = reply
-    text = render(document)
-    if not binary:
-        return Response(text, status=status, content_type=CONTENT_TYPE)
-    response = Response(text + binary, status=status, content_type=BINARY_CONTENT_TYPE)
-    response.headers[HEADER_LENGTH] = str(len(text))
-    return response
+    status, body, content_type, headers = http_body(reply)
+    return Response(body, status=status, content_type=content_type, headers=headers)
 
 
 def v2_blueprint(plane: V2Plane) -> Blueprint:

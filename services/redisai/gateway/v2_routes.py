@@ -6,20 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from services.contract import errors, v2
-from services.contract.protocol import CONTENT_TYPE, render
 from services.redisai.gateway.fast_path import read_body
-
-BINARY_CONTENT_TYPE = "application/octet-stream"
 
 
 def respond(reply: v2.Reply) -> Response:
-    """JSON, with the binary tensor data after it (and its length in a header) when any."""
-    status, document, binary = reply
-    text = render(document)
-    if not binary:
-        return Response(text, status_code=status, media_type=CONTENT_TYPE)
-    headers = {v2.HEADER_LENGTH: str(len(text))}
-    return Response(text + binary, status, headers, media_type=BINARY_CONTENT_TYPE)
+    status, body, content_type, headers = v2.http_body(reply)
+    return Response(body, status, headers, media_type=content_type)
 
 
 def v2_router(plane: v2.AsyncV2Plane) -> APIRouter:
