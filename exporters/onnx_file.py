@@ -16,10 +16,10 @@ import onnxruntime
 import torch
 
 from exporters.output import write_atomically
-from exporters.parity import check_parity, eager_logits
+from exporters.parity import check_parity
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
-from models.weights import load_network
+from models.weights import eager_outputs, load_network
 
 OPSET = 13
 
@@ -56,7 +56,7 @@ def run_onnx(spec: ModelSpec, blob: bytes, inputs: np.ndarray) -> np.ndarray:
 def export_onnx(spec: ModelSpec, files: ModelFiles) -> None:
     network = load_network(spec, files.weights)
     inputs = spec.check_inputs()
-    expected = eager_logits(network, inputs)
+    expected = eager_outputs(network, inputs)
     for path, initializers_as_inputs in ((files.onnx, False), (files.onnx_for_mxnet, True)):
         blob = _to_onnx(spec, network, torch.from_numpy(inputs[:1]), initializers_as_inputs)
         onnx.checker.check_model(onnx.load_from_string(blob), full_check=True)

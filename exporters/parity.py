@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch import nn
 
 LOGITS_TOLERANCE = 1e-4
 
 
 class ParityError(RuntimeError):
     """An exported model disagrees with the eager model; nothing was written."""
-
-
-def eager_logits(network: nn.Module, inputs: np.ndarray) -> np.ndarray:
-    with torch.no_grad():
-        return network(torch.from_numpy(inputs)).numpy()
 
 
 def check_parity(what: str, expected: np.ndarray, actual: np.ndarray) -> None:

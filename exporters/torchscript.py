@@ -12,10 +12,10 @@ import io
 import torch
 
 from exporters.output import write_atomically
-from exporters.parity import check_parity, eager_logits
+from exporters.parity import check_parity
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
-from models.weights import load_network
+from models.weights import eager_outputs, load_network
 
 
 def export_torchscript(spec: ModelSpec, files: ModelFiles) -> None:
@@ -29,5 +29,5 @@ def export_torchscript(spec: ModelSpec, files: ModelFiles) -> None:
     inputs = spec.check_inputs()
     with torch.no_grad():
         exported = reloaded(torch.from_numpy(inputs)).numpy()
-    check_parity("TorchScript", eager_logits(network, inputs), exported)
+    check_parity("TorchScript", eager_outputs(network, inputs), exported)
     write_atomically(files.torchscript, blob)

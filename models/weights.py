@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -18,6 +19,12 @@ def load_network(spec: ModelSpec, weights: Path) -> nn.Module:
     network = spec.network()
     network.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     return network.eval()
+
+
+def eager_outputs(network: nn.Module, inputs: np.ndarray) -> np.ndarray:
+    """The eager network's output tensor for an input tensor, without gradients."""
+    with torch.no_grad():
+        return network(torch.from_numpy(np.ascontiguousarray(inputs))).numpy()
 
 
 def save_weights(network: nn.Module, files: ModelFiles, manifest: dict[str, object]) -> Path:

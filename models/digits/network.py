@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from models.digits.codec import DIGITS, SIDE
+from models.weights import eager_outputs
 
 CHANNELS = (16, 32)
 HIDDEN = 64
@@ -37,12 +38,6 @@ class DigitsNet(nn.Module):
         return self.output(torch.relu(self.hidden(features)))
 
 
-def logits(network: nn.Module, inputs: np.ndarray) -> np.ndarray:
-    """The network's logits [n, 10] for the input tensor [n, 1, 8, 8], without gradients."""
-    with torch.no_grad():
-        return network(torch.from_numpy(np.ascontiguousarray(inputs))).numpy()
-
-
 def predict_digits(network: nn.Module, inputs: np.ndarray) -> np.ndarray:
-    """The digit the network picks for each image of the input tensor."""
-    return logits(network, inputs).argmax(axis=1)
+    """The digit the network picks for each image of the input tensor [n, 1, 8, 8]."""
+    return eager_outputs(network, inputs).argmax(axis=1)

@@ -58,14 +58,13 @@ def examples() -> list[Example]:
     """
     from models.artifacts import ModelFiles
     from models.digits import data
-    from models.digits.network import logits
-    from models.weights import load_network
+    from models.weights import eager_outputs, load_network
 
     held_out = data.held_out()
     items = held_out.images.astype(np.int64).tolist()
     request = Request(codec.CODEC.to_inputs(items), items, batch=True)
     model = load_network(SPEC, ModelFiles.of(SPEC.name).weights)
-    answers = codec.CODEC.answers(request, logits(model, request.inputs))
+    answers = codec.CODEC.answers(request, eager_outputs(model, request.inputs))
     return [
         Example(item, answer)
         for item, answer, label in zip(items, answers, held_out.labels.tolist(), strict=True)

@@ -38,7 +38,7 @@ def _recorded(settings: MmsSettings) -> MmsSettings | None:
         engine=state["engine"],
         port=state["port"],
         management_port=state["management_port"],
-        models=tuple(state["models"]),
+        models=tuple(state.get("models", settings.models)),
     )
 
 

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 import requests
-import torch
 
 from models.artifacts import REPO_ROOT, ModelFiles
 from models.digits import codec, data
+from models.digits.network import predict_digits
 from models.digits.spec import SPEC
 from models.weights import load_network
 from tests.contract.test_contract import assert_error
@@ -27,9 +27,7 @@ def post(url: str, body: bytes | str) -> requests.Response:
 
 def in_process_digits(images: list) -> list[int]:
     network = load_network(SPEC, ModelFiles.of(MODEL).weights)
-    with torch.no_grad():
-        logits = network(torch.from_numpy(codec.CODEC.to_inputs(images))).numpy()
-    return logits.argmax(axis=1).tolist()
+    return predict_digits(network, codec.CODEC.to_inputs(images)).tolist()
 
 
 def test_digits_every_held_out_image_gets_the_in_process_digit(

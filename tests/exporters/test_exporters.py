@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from exporters.onnx_file import OPSET, export_onnx, run_onnx
-from exporters.parity import ParityError, check_parity, eager_logits
+from exporters.parity import ParityError, check_parity
 from exporters.torchscript import export_torchscript
 from models import registry
 from models.artifacts import ModelFiles
 from models.fizzbuzz.network import FizzBuzzNet
 from models.spec import ModelSpec
-from models.weights import load_network
+from models.weights import eager_outputs, load_network
 
 SPEC = registry.get("fizzbuzz")
 
@@ -30,7 +30,7 @@ def test_torchscript_artifacts_match_eager(
     scripted = torch.jit.load(str(files.torchscript))
     with torch.no_grad():
         exported = scripted(torch.from_numpy(inputs)).numpy()
-    check_parity("torchscript", eager_logits(load_network(model, files.weights), inputs), exported)
+    check_parity("torchscript", eager_outputs(load_network(model, files.weights), inputs), exported)
 
 
 @pytest.mark.parametrize("which", ["onnx", "onnx_for_mxnet"])
@@ -52,7 +52,7 @@ def test_onnx_artifacts_match_eager(
     }
     assert bool(weights_as_inputs) == (which == "onnx_for_mxnet")
     inputs = model.check_inputs()
-    expected = eager_logits(load_network(model, files.weights), inputs)
+    expected = eager_outputs(load_network(model, files.weights), inputs)
     check_parity(which, expected, run_onnx(model, path.read_bytes(), inputs))
 
 
