@@ -24,16 +24,14 @@ FAST = {
 }
 FAST_FOLDERS = ("tests/models/",)
 IN_PROCESS_BACKEND = "in-process"
-BACKEND_FIXTURES = ("backend_url", "v2_url")
 
 
 def is_fast(item: pytest.Item) -> bool:
     module = Path(str(item.fspath)).relative_to(REPO_ROOT).as_posix()
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec is not None else {}
-    backends = [params[fixture] for fixture in BACKEND_FIXTURES if fixture in params]
-    if backends:
-        return backends == [IN_PROCESS_BACKEND]
+    if "backend_url" in params:
+        return params["backend_url"] == IN_PROCESS_BACKEND
     return module in FAST or module.startswith(FAST_FOLDERS)
 
 

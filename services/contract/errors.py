@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class ModelNotFound(LookupError):
-    def __init__(self, model: str) -> None:
-        super().__init__(f"Model not found: {model}")
+    def __init__(self, model: str, version: str | None = None) -> None:
+        named = model if version is None else f"{model} version {version}"
+        super().__init__(f"Model not found: {named}")
 
 
 class RouteNotFound(LookupError):

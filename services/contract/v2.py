@@ -245,12 +245,13 @@ class V2Plane:
             for name, handler in plane.handlers.items()
         }
 
-    def _model(self, name: str, version: str | None) -> V2Model:
+    def model(self, name: str, version: str | None) -> V2Model:
+        """The model `name` (at `version`, when one is asked for); ModelNotFound."""
         model = self.models.get(name)
         if model is None:
             raise ModelNotFound(name)
         if version is not None and version != model.version:
-            raise ModelNotFound(f"{name} version {version}")
+            raise ModelNotFound(name, version)
         return model
 
     def ready(self) -> Reply:
@@ -259,13 +260,13 @@ class V2Plane:
 
     def metadata(self, name: str, version: str | None) -> Reply:
         try:
-            return 200, self._model(name, version).metadata(), b""
+            return 200, self.model(name, version).metadata(), b""
         except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
             return error_reply(error)
 
     def model_ready(self, name: str, version: str | None) -> Reply:
         try:
-            self._model(name, version)
+            self.model(name, version)
             ready = self.plane.handler(name).answers_correctly()
         except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
             return error_reply(error)
@@ -275,7 +276,7 @@ class V2Plane:
         self, name: str, version: str | None, body: bytes, header_length: str | None
     ) -> Reply:
         try:
-            model = self._model(name, version)
+            model = self.model(name, version)
             request = model.parse(body, header_length)
             outputs = self.plane.handler(name).predictor(request.inputs)
             document, binary = model.render(request, outputs)
@@ -303,7 +304,7 @@ class AsyncV2Plane:
             self._versions[name] = await handler.version()
         model = V2Model(handler.spec, self._versions[name], self.platform)
         if version is not None and version != model.version:
-            raise ModelNotFound(f"{name} version {version}")
+            raise ModelNotFound(name, version)
         return model
 
     async def ready(self) -> Reply:

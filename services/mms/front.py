@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+from services.contract import v2
 from services.contract.errors import (
     MethodNotAllowed,
     ModelNotFound,
@@ -27,6 +28,8 @@ from services.contract.protocol import MAX_BODY_BYTES, UNHEALTHY, render
 TEMPLATE = Path(__file__).with_name("nginx.conf")
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 MODEL_VARIABLE = "${model}"  # the model name nginx captured from the request's path
+VERSION_VARIABLE = "${version}"  # and the version, on the v2 routes that name one
+MARKERS = {MODEL_VARIABLE: "MODEL-NAME-MARKER", VERSION_VARIABLE: "VERSION-MARKER"}
 UNAVAILABLE = "the model server cannot answer now; try again shortly"
 
 
@@ -56,33 +59,51 @@ def nginx_string(body: bytes, variables: tuple[str, ...] = ()) -> str:
     `variables` given are allowed.
     """
     text = body.decode()
-    for variable in variables:
-        text = text.replace(variable, "\0")
-    if "$" in text:
-        raise FrontError(f"a '$' in {text!r} would be read by nginx as a variable")
-    quoted = text.replace("\\", "\\\\").replace("'", "\\'")
-    for variable in variables:
-        quoted = quoted.replace("\0", variable, 1)
-    return f"'{quoted}'"
+    pieces = re.split(f"({'|'.join(map(re.escape, variables))})", text) if variables else [text]
+    quoted = []
+    for piece in pieces:
+        if piece not in variables:
+            if "$" in piece:
+                raise FrontError(f"a '$' in {text!r} would be read by nginx as a variable")
+            piece = piece.replace("\\", "\\\\").replace("'", "\\'")
+        quoted.append(piece)
+    return "'" + "".join(quoted) + "'"
+
+
+def with_variables(body: bytes) -> str:
+    """A body rendered with markers in place of nginx's variables, as an nginx string that
+    names them (the captures in nginx.conf only hold characters a JSON string takes as is)."""
+    text = body.decode()
+    for variable, marker in MARKERS.items():
+        text = text.replace(marker, variable)
+    return nginx_string(text.encode(), tuple(MARKERS))
 
 
 def error_bodies() -> dict[str, str]:
-    """The bodies nginx answers by itself, as nginx strings, from the contract's one table."""
+    """The bodies nginx answers by itself, as nginx strings, from the contract's one table
+    (v1) and the protocol's (v2)."""
 
     def error(exception: Exception) -> bytes:
         return render(error_response(exception)[1])
 
-    # Rendered with a marker in place of the model, which then becomes nginx's variable:
-    # the capture in nginx.conf only holds characters a JSON string takes as they are.
-    marker = "MODEL-NAME-MARKER"
-    not_found = error(ModelNotFound(marker)).decode().replace(marker, MODEL_VARIABLE).encode()
+    def v2_error(exception: Exception) -> bytes:
+        return render(v2.error_reply(exception)[1])
+
+    model, version = MARKERS[MODEL_VARIABLE], MARKERS[VERSION_VARIABLE]
     return {
         "method_not_allowed": nginx_string(error(MethodNotAllowed())),
         "route_not_found": nginx_string(error(RouteNotFound())),
-        "model_not_found": nginx_string(not_found, (MODEL_VARIABLE,)),
+        "model_not_found": with_variables(error(ModelNotFound(model))),
         "payload_too_large": nginx_string(error(PayloadTooLarge(MAX_BODY_BYTES))),
         "unavailable": nginx_string(error(ModelNotReady(UNAVAILABLE))),
         "unhealthy": nginx_string(render(UNHEALTHY)),
+        "v2_server_metadata": nginx_string(render(v2.SERVER_METADATA[1])),
+        "v2_method_not_allowed": nginx_string(v2_error(MethodNotAllowed())),
+        "v2_route_not_found": nginx_string(v2_error(RouteNotFound())),
+        "v2_model_not_found": with_variables(v2_error(ModelNotFound(model))),
+        "v2_version_not_found": with_variables(v2_error(ModelNotFound(model, version))),
+        "v2_payload_too_large": nginx_string(v2_error(PayloadTooLarge(v2.MAX_BODY_BYTES))),
+        "v2_unavailable": nginx_string(v2_error(ModelNotReady(UNAVAILABLE))),
     }
 
 
@@ -122,6 +143,7 @@ def render_config(
         "pid_file": plain_path(pid_file),
         "access_log": plain_path(access_log),
         "max_body": str(MAX_BODY_BYTES),
+        "v2_max_body": str(v2.MAX_BODY_BYTES),
         "user": user_directive(),
         **error_bodies(),
     }

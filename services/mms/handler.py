@@ -13,17 +13,21 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.spec import InvalidInput, Request, load_spec
+from models.spec import InvalidInput, load_spec
+from services.contract import v2
+from services.contract.dataplane import DataPlane
 from services.contract.errors import MethodNotAllowed, PayloadTooLarge, error_response
 from services.contract.handler import ModelHandler, split_rows
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
-from services.mms.engines import load_predictor
+from services.mms.engines import MXNET, ONNXRUNTIME, load_predictor
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +35,47 @@ ARCHIVE_INFO = "polyserve.json"  # by exporters/mar.py: model, spec, version, en
 BACKEND = "mms"
 BATCH_HEADER = "X-Batch-Size"  # how many requests the handler call that answered this one served
 DECODE_SWITCH = "MMS_DECODE_INPUT_REQUEST"  # set by MMS from decode_input_request
+# The nginx front (services/mms/nginx.conf) turns the Open Inference Protocol's model routes
+# into POSTs to /predictions/{model} and says which call it was, and which version was asked.
+V2_CALL_HEADER = "X-Polyserve-V2"  # infer | metadata | ready; absent: the v1 contract
+V2_VERSION_HEADER = "X-Polyserve-Version"  # the {version} of /versions/{version}, if any
+PLATFORMS = {ONNXRUNTIME: "onnxruntime_onnx", MXNET: "mxnet_onnx"}
 
-Reply = tuple[int, object]
+
+@dataclass(frozen=True)
+class Answer:
+    """One request's HTTP answer, as MMS is told to send it."""
+
+    status: int
+    body: bytes
+    content_type: str = CONTENT_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def v1(cls, status: int, document: object) -> Answer:
+        return cls(status, render(document))
+
+    @classmethod
+    def v2(cls, reply: v2.Reply) -> Answer:
+        status, body, content_type, headers = v2.http_body(reply)
+        return cls(status, body, content_type, headers)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A request that needs the engine: its input rows, and how to answer from its outputs."""
+
+    inputs: np.ndarray
+    answer: Callable[[np.ndarray], Answer]
+    fail: Callable[[Exception], Answer]
 
 
 class BatchHandler:
-    """Answers a batch of MMS requests through the shared ModelHandler."""
+    """Answers a batch of MMS requests, v1 and v2 alike, with one engine call."""
 
-    def __init__(self, handler: ModelHandler) -> None:
+    def __init__(self, handler: ModelHandler, platform: str) -> None:
         self.handler = handler
+        self.v2 = v2.V2Plane(DataPlane([handler]), platform)
 
     @classmethod
     def load(cls, model_dir: Path) -> BatchHandler:
@@ -54,42 +90,78 @@ class BatchHandler:
         if not handler.answers_correctly():
             raise RuntimeError(f"{spec.name} on {info['engine']} fails its readiness probe")
         log.info("loaded %s on %s from %s", spec.name, info["engine"], info["spec"])
-        return cls(handler)
+        return cls(handler, PLATFORMS[info["engine"]])
 
     def answer(self, batch: list[dict[str, Any]], context: Any) -> list[bytes]:
-        replies: list[Reply | None] = [None] * len(batch)
-        accepted: list[tuple[int, Request]] = []
+        answers: list[Answer | None] = [None] * len(batch)
+        pending: list[tuple[int, Pending]] = []
         for idx, item in enumerate(batch):
+            received = self.receive(item, request_headers(context, idx))
+            if isinstance(received, Answer):
+                answers[idx] = received
+            else:
+                pending.append((idx, received))
+        if pending:
             try:
-                body = request_body(item, request_headers(context, idx))
-                accepted.append((idx, self.handler.decode(body)))
-            except Exception as error:  # noqa: BLE001 - one bad request must not sink the batch
-                replies[idx] = error_response(error)
-        if accepted:
-            try:
-                requests = [request for _, request in accepted]
-                for (idx, request), outputs in zip(accepted, self.predict(requests), strict=True):
-                    replies[idx] = (200, self.handler.encode(request, outputs))
-            except Exception as error:  # noqa: BLE001 - the engine failed: a contract 500 each
-                for idx, _ in accepted:
-                    replies[idx] = error_response(error)
-        return respond(context, [reply for reply in replies if reply is not None])
+                outputs = self.predict([request.inputs for _, request in pending])
+                for (idx, request), rows in zip(pending, outputs, strict=True):
+                    answers[idx] = request.answer(rows)
+            except Exception as error:  # noqa: BLE001 - the engine failed: a 500 each
+                for idx, request in pending:
+                    answers[idx] = request.fail(error)
+        return respond(context, [answer for answer in answers if answer is not None])
 
-    def predict(self, requests: list[Request]) -> list[np.ndarray]:
+    def receive(self, item: dict[str, Any], headers: dict[str, str]) -> Answer | Pending:
+        """A request's answer when it needs no engine call, else what to run and how to answer."""
+        call = headers.get(V2_CALL_HEADER)
+        if call is None:
+            return self.receive_v1(item, headers)
+        name, version = self.handler.name, headers.get(V2_VERSION_HEADER)
+        if call == "metadata":
+            return Answer.v2(self.v2.metadata(name, version))
+        if call == "ready":
+            return Answer.v2(self.v2.model_ready(name, version))
+        try:
+            model = self.v2.model(name, version)
+            request = model.parse(
+                request_body(item, headers, v2.MAX_BODY_BYTES), headers.get(v2.HEADER_LENGTH)
+            )
+        except Exception as error:  # noqa: BLE001 - one bad request must not sink the batch
+            return Answer.v2(v2.error_reply(error))
+        return Pending(
+            request.inputs,
+            lambda outputs: Answer.v2((200, *model.render(request, outputs))),
+            lambda error: Answer.v2(v2.error_reply(error)),
+        )
+
+    def receive_v1(self, item: dict[str, Any], headers: dict[str, str]) -> Answer | Pending:
+        try:
+            request = self.handler.decode(request_body(item, headers, MAX_BODY_BYTES))
+        except Exception as error:  # noqa: BLE001 - one bad request must not sink the batch
+            return Answer.v1(*error_response(error))
+        return Pending(
+            request.inputs,
+            lambda outputs: Answer.v1(200, self.handler.encode(request, outputs)),
+            lambda error: Answer.v1(*error_response(error)),
+        )
+
+    def predict(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Outputs for every request from one engine call over all their rows."""
-        if len(requests) == 1:
-            return [self.handler.predict(requests[0])]
-        outputs = self.handler.predictor(np.concatenate([r.inputs for r in requests]))
-        return split_rows(outputs, [len(request.inputs) for request in requests])
+        if len(inputs) == 1:
+            return [self.handler.predictor(inputs[0])]
+        outputs = self.handler.predictor(np.concatenate(inputs))
+        return split_rows(outputs, [len(rows) for rows in inputs])
 
 
 def request_headers(context: Any, idx: int) -> dict[str, str]:
-    """The HTTP headers of request `idx` as MMS passes them (it mixes in per-field dicts)."""
+    """The HTTP headers of request `idx` as MMS passes them (it mixes in per-field dicts).
+
+    Netty keeps each header's spelling as sent; the nginx front sets those read here."""
     headers = context.get_all_request_header(idx) or {}
     return {name: value for name, value in headers.items() if isinstance(value, str)}
 
 
-def request_body(item: dict[str, Any], headers: dict[str, str]) -> bytes:
+def request_body(item: dict[str, Any], headers: dict[str, str], limit: int) -> bytes:
     """The raw body of one request as MMS hands it over, or the contract error it deserves."""
     # Through the nginx front (services/mms/nginx.conf) only POSTs arrive, each with a framed
     # body sent as application/json. The two checks below are for MMS reached directly.
@@ -106,19 +178,21 @@ def request_body(item: dict[str, Any], headers: dict[str, str]) -> bytes:
         # itself. The client framed no body at all (Netty then adds a lower-case
         # content-length; a client's own keeps its spelling): a GET, not an empty POST.
         raise MethodNotAllowed()
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(MAX_BODY_BYTES)
+    if len(data) > limit:
+        raise PayloadTooLarge(limit)
     return data
 
 
-def respond(context: Any, replies: list[Reply]) -> list[bytes]:
+def respond(context: Any, answers: list[Answer]) -> list[bytes]:
     """Set each request's status and headers on the context; return the bodies in order."""
-    for idx, (status, _) in enumerate(replies):
-        context.set_response_status(status, HTTPStatus(status).phrase, idx)
-        context.set_response_content_type(idx, CONTENT_TYPE)
+    for idx, answer in enumerate(answers):
+        context.set_response_status(answer.status, HTTPStatus(answer.status).phrase, idx)
+        context.set_response_content_type(idx, answer.content_type)
         context.set_response_header(idx, BACKEND_HEADER, BACKEND)
-        context.set_response_header(idx, BATCH_HEADER, str(len(replies)))
-    return [render(body) for _, body in replies]
+        context.set_response_header(idx, BATCH_HEADER, str(len(answers)))
+        for name, value in answer.headers.items():
+            context.set_response_header(idx, name, value)
+    return [answer.body for answer in answers]
 
 
 _batch_handler: BatchHandler | None = None
@@ -135,4 +209,4 @@ def handle(data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | Non
     try:
         return _batch_handler.answer(data, context)
     except Exception as error:  # noqa: BLE001 - never MMS's bare 503 "Prediction failed"
-        return respond(context, [error_response(error)] * len(data))
+        return respond(context, [Answer.v1(*error_response(error))] * len(data))

@@ -15,7 +15,8 @@ from typing import Any
 
 from models.spec import InvalidInput, load_spec
 from services.contract.errors import error_response
-from services.mms.handler import ARCHIVE_INFO, Reply, request_body, request_headers, respond
+from services.contract.protocol import MAX_BODY_BYTES
+from services.mms.handler import ARCHIVE_INFO, Answer, request_body, request_headers, respond
 
 _fixed_answer: dict[str, object] | None = None
 
@@ -27,13 +28,14 @@ def handle(data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | Non
         info = json.loads((Path(context.system_properties["model_dir"]) / ARCHIVE_INFO).read_text())
         _fixed_answer = load_spec(info["spec"]).probe.expected
         return None
-    replies: list[Reply] = []
+    answers: list[Answer] = []
     for idx, item in enumerate(data):
         try:
-            json.loads(request_body(item, request_headers(context, idx)))
-            replies.append((200, _fixed_answer))
+            json.loads(request_body(item, request_headers(context, idx), MAX_BODY_BYTES))
+            answers.append(Answer.v1(200, _fixed_answer))
         except json.JSONDecodeError as error:
-            replies.append(error_response(InvalidInput(f"the body is not valid JSON ({error})")))
+            invalid = InvalidInput(f"the body is not valid JSON ({error})")
+            answers.append(Answer.v1(*error_response(invalid)))
         except Exception as error:  # noqa: BLE001 - one bad request must not sink the batch
-            replies.append(error_response(error))
-    return respond(context, replies)
+            answers.append(Answer.v1(*error_response(error)))
+    return respond(context, answers)

@@ -1,6 +1,7 @@
-"""The whole stack in containers, for real: the contract on every published backend, MMS
-scaled through its management API inside the stack, a Locust run through the locust service,
-and the model still served after redis restarts (from its AOF on the volume).
+"""The whole stack in containers, for real: the contract and the Open Inference Protocol on
+every published backend, MMS scaled through its management API inside the stack, a Locust
+run through the locust service, and the model still served after redis restarts (from its
+AOF on the volume).
 
 Needs a Docker engine (see conftest.py). Order matters: the restart comes last.
 """
@@ -14,10 +15,10 @@ import requests
 
 from models import registry
 from tests.compose.stack import Stack
-from tests.contract import test_contract, test_digits, test_fizzbuzz
+from tests.contract import test_contract, test_digits, test_fizzbuzz, test_v2
 
-# The contract suites, unchanged: their tests run here against `backend_url` from conftest.py.
-for suite in (test_contract, test_fizzbuzz, test_digits):
+# The suites, unchanged: their tests run here against `backend_url` from conftest.py.
+for suite in (test_contract, test_fizzbuzz, test_digits, test_v2):
     globals().update({name: test for name, test in vars(suite).items() if name.startswith("test_")})
 
 MODEL_URL = "/predictions/fizzbuzz"

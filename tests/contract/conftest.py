@@ -29,20 +29,6 @@ BACKENDS: dict[str, Launcher] = {
 }
 
 
-# The backends that speak the Open Inference Protocol so far (MMS: to come).
-V2_BACKENDS = (IN_PROCESS_BACKEND, "flask", "redisai")
-
-
-@pytest.fixture(scope="session", params=V2_BACKENDS)
-def v2_url(
-    request: pytest.FixtureRequest,
-    served_files: dict[str, ModelFiles],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    with BACKENDS[request.param](tmp_path_factory.mktemp(f"v2-{request.param}")) as url:
-        yield url
-
-
 @pytest.fixture(scope="session", params=list(BACKENDS))
 def backend_url(
     request: pytest.FixtureRequest,

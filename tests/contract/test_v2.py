@@ -75,8 +75,8 @@ def assert_v2_error(response: requests.Response, status: int) -> str:
 # --- server and model metadata ---------------------------------------------------------------
 
 
-def test_server_metadata_names_the_binary_extension(v2_url: str) -> None:
-    body = requests.get(f"{v2_url}/v2", timeout=TIMEOUT).json()
+def test_server_metadata_names_the_binary_extension(backend_url: str) -> None:
+    body = requests.get(f"{backend_url}/v2", timeout=TIMEOUT).json()
     assert body["name"] == "polyserve"
     assert "binary_tensor_data" in body["extensions"]
 
@@ -84,46 +84,48 @@ def test_server_metadata_names_the_binary_extension(v2_url: str) -> None:
 @pytest.mark.parametrize(
     ("path", "key"), [("/v2/health/live", "live"), ("/v2/health/ready", "ready")]
 )
-def test_health(v2_url: str, path: str, key: str) -> None:
-    response = requests.get(f"{v2_url}{path}", timeout=TIMEOUT)
+def test_health(backend_url: str, path: str, key: str) -> None:
+    response = requests.get(f"{backend_url}{path}", timeout=TIMEOUT)
     assert (response.status_code, response.json()) == (200, {key: True})
 
 
-def test_model_metadata_names_its_tensors_and_version(v2_url: str, model: ModelSpec) -> None:
-    metadata = requests.get(f"{v2_url}/v2/models/{model.name}", timeout=TIMEOUT).json()
-    listed = {m["name"]: m for m in requests.get(f"{v2_url}/models", timeout=TIMEOUT).json()}
+def test_model_metadata_names_its_tensors_and_version(backend_url: str, model: ModelSpec) -> None:
+    metadata = requests.get(f"{backend_url}/v2/models/{model.name}", timeout=TIMEOUT).json()
+    listed = {m["name"]: m for m in requests.get(f"{backend_url}/models", timeout=TIMEOUT).json()}
     assert metadata["name"] == model.name
     assert metadata["versions"] == [listed[model.name]["version"]]
     assert {k: metadata[k] for k in ("inputs", "outputs")} == model.tensors()
     version = metadata["versions"][0]
-    again = requests.get(f"{v2_url}/v2/models/{model.name}/versions/{version}", timeout=TIMEOUT)
+    again = requests.get(
+        f"{backend_url}/v2/models/{model.name}/versions/{version}", timeout=TIMEOUT
+    )
     assert again.json() == metadata
-    ready = requests.get(f"{v2_url}/v2/models/{model.name}/versions/{version}/ready")
+    ready = requests.get(f"{backend_url}/v2/models/{model.name}/versions/{version}/ready")
     assert (ready.status_code, ready.json()) == (200, {"name": model.name, "ready": True})
 
 
 # --- inference -------------------------------------------------------------------------------
 
 
-def test_infer_with_flat_json_data(v2_url: str, model: ModelSpec) -> None:
-    response = infer(v2_url, model, {"inputs": [tensor(model, probe_inputs(model))]})
+def test_infer_with_flat_json_data(backend_url: str, model: ModelSpec) -> None:
+    response = infer(backend_url, model, {"inputs": [tensor(model, probe_inputs(model))]})
     assert_answers_the_probe(model, outputs_of(response, model))
     document = response.json()
     assert document["model_name"] == model.name
     assert "id" not in document
 
 
-def test_infer_with_nested_json_data_echoes_the_id(v2_url: str, model: ModelSpec) -> None:
+def test_infer_with_nested_json_data_echoes_the_id(backend_url: str, model: ModelSpec) -> None:
     inputs = probe_inputs(model)
     body = {"id": "req-7", "inputs": [tensor(model, inputs, data=inputs.tolist())]}
-    response = infer(v2_url, model, body)
+    response = infer(backend_url, model, body)
     assert response.json()["id"] == "req-7"
     assert_answers_the_probe(model, outputs_of(response, model))
 
 
-def test_binary_input_and_output_agree_with_json(v2_url: str, model: ModelSpec) -> None:
+def test_binary_input_and_output_agree_with_json(backend_url: str, model: ModelSpec) -> None:
     inputs = np.repeat(probe_inputs(model), 3, axis=0)
-    as_json = outputs_of(infer(v2_url, model, {"inputs": [tensor(model, inputs)]}), model)
+    as_json = outputs_of(infer(backend_url, model, {"inputs": [tensor(model, inputs)]}), model)
     header = {
         "inputs": [
             {
@@ -136,37 +138,37 @@ def test_binary_input_and_output_agree_with_json(v2_url: str, model: ModelSpec) 
         "outputs": [{"name": model.output.name, "parameters": {"binary_data": True}}],
     }
     text = json.dumps(header).encode()
-    response = infer(v2_url, model, text + inputs.tobytes(), **{HEADER_LENGTH: str(len(text))})
+    response = infer(backend_url, model, text + inputs.tobytes(), **{HEADER_LENGTH: str(len(text))})
     assert response.headers[HEADER_LENGTH]
     np.testing.assert_allclose(outputs_of(response, model), as_json, rtol=1e-5, atol=1e-5)
 
 
-def test_binary_data_output_for_every_output(v2_url: str, model: ModelSpec) -> None:
+def test_binary_data_output_for_every_output(backend_url: str, model: ModelSpec) -> None:
     body = {
         "inputs": [tensor(model, probe_inputs(model))],
         "parameters": {"binary_data_output": True},
     }
-    response = infer(v2_url, model, body)
+    response = infer(backend_url, model, body)
     assert HEADER_LENGTH in response.headers
     assert_answers_the_probe(model, outputs_of(response, model))
 
 
-def test_the_requested_output_is_returned(v2_url: str, model: ModelSpec) -> None:
+def test_the_requested_output_is_returned(backend_url: str, model: ModelSpec) -> None:
     body = {
         "inputs": [tensor(model, probe_inputs(model))],
         "outputs": [{"name": model.output.name}],
     }
-    assert_answers_the_probe(model, outputs_of(infer(v2_url, model, body), model))
+    assert_answers_the_probe(model, outputs_of(infer(backend_url, model, body), model))
 
 
-def test_the_largest_batch_is_accepted(v2_url: str, model: ModelSpec) -> None:
+def test_the_largest_batch_is_accepted(backend_url: str, model: ModelSpec) -> None:
     inputs = np.repeat(probe_inputs(model), model.codec.max_batch, axis=0)
     text = json.dumps({"inputs": [{**tensor(model, inputs), "data": None}]})
     header = json.loads(text)
     del header["inputs"][0]["data"]
     header["inputs"][0]["parameters"] = {"binary_data_size": inputs.nbytes}
     blob = json.dumps(header).encode()
-    response = infer(v2_url, model, blob + inputs.tobytes(), **{HEADER_LENGTH: str(len(blob))})
+    response = infer(backend_url, model, blob + inputs.tobytes(), **{HEADER_LENGTH: str(len(blob))})
     assert outputs_of(response, model).shape[0] == model.codec.max_batch
 
 
@@ -225,8 +227,8 @@ BAD_CASES = tuple(bad_documents(registry.get(registry.served_names()[0])))
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
-def test_bad_requests_are_a_400(v2_url: str, model: ModelSpec, case: str) -> None:
-    assert_v2_error(infer(v2_url, model, bad_documents(model)[case]), 400)
+def test_bad_requests_are_a_400(backend_url: str, model: ModelSpec, case: str) -> None:
+    assert_v2_error(infer(backend_url, model, bad_documents(model)[case]), 400)
 
 
 @pytest.mark.parametrize(
@@ -241,35 +243,39 @@ def test_bad_requests_are_a_400(v2_url: str, model: ModelSpec, case: str) -> Non
     ],
     ids=["truncated", "not json", "deep nesting", "NaN", "header past the body", "bad header"],
 )
-def test_bad_bodies_are_a_400(v2_url: str, model: ModelSpec, body: bytes, headers: dict) -> None:
-    assert_v2_error(infer(v2_url, model, body, **headers), 400)
+def test_bad_bodies_are_a_400(
+    backend_url: str, model: ModelSpec, body: bytes, headers: dict
+) -> None:
+    assert_v2_error(infer(backend_url, model, body, **headers), 400)
 
 
-def test_non_finite_values_are_a_400(v2_url: str, model: ModelSpec) -> None:
+def test_non_finite_values_are_a_400(backend_url: str, model: ModelSpec) -> None:
     text = json.dumps({"inputs": [tensor(model, probe_inputs(model))]})
-    assert_v2_error(infer(v2_url, model, text.replace("0.0", "NaN", 1).encode()), 400)
+    assert_v2_error(infer(backend_url, model, text.replace("0.0", "NaN", 1).encode()), 400)
 
 
-def test_unknown_model_and_version_are_a_404(v2_url: str, model: ModelSpec) -> None:
-    assert_v2_error(requests.get(f"{v2_url}/v2/models/nope", timeout=TIMEOUT), 404)
-    wrong = f"{v2_url}/v2/models/{model.name}/versions/0/infer"
+def test_unknown_model_and_version_are_a_404(backend_url: str, model: ModelSpec) -> None:
+    assert_v2_error(requests.get(f"{backend_url}/v2/models/nope", timeout=TIMEOUT), 404)
+    wrong = f"{backend_url}/v2/models/{model.name}/versions/0/infer"
     body = json.dumps({"inputs": [tensor(model, probe_inputs(model))]})
     assert_v2_error(requests.post(wrong, data=body, timeout=TIMEOUT), 404)
-    assert_v2_error(requests.get(f"{v2_url}/v2/models/{model.name}/versions/0"), 404)
+    assert_v2_error(requests.get(f"{backend_url}/v2/models/{model.name}/versions/0"), 404)
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", "/infer"), ("PUT", "/infer"), ("POST", ""), ("POST", "/ready")],
 )
-def test_wrong_methods_are_a_405(v2_url: str, model: ModelSpec, method: str, path: str) -> None:
-    url = f"{v2_url}/v2/models/{model.name}{path}"
+def test_wrong_methods_are_a_405(
+    backend_url: str, model: ModelSpec, method: str, path: str
+) -> None:
+    url = f"{backend_url}/v2/models/{model.name}{path}"
     assert_v2_error(requests.request(method, url, timeout=TIMEOUT), 405)
 
 
-def test_a_body_over_the_limit_is_a_413(v2_url: str, model: ModelSpec) -> None:
-    assert_v2_error(infer(v2_url, model, b" " * (MAX_BODY_BYTES + 1)), 413)
+def test_a_body_over_the_limit_is_a_413(backend_url: str, model: ModelSpec) -> None:
+    assert_v2_error(infer(backend_url, model, b" " * (MAX_BODY_BYTES + 1)), 413)
 
 
-def test_an_unknown_v2_route_is_a_404(v2_url: str) -> None:
-    assert_v2_error(requests.get(f"{v2_url}/v2/nothing/here", timeout=TIMEOUT), 404)
+def test_an_unknown_v2_route_is_a_404(backend_url: str) -> None:
+    assert_v2_error(requests.get(f"{backend_url}/v2/nothing/here", timeout=TIMEOUT), 404)

@@ -157,3 +157,40 @@ def test_while_mms_is_down_ping_is_unhealthy(front_alone: str) -> None:
     assert response.status_code == 503
     assert response.json() == {"status": "Unhealthy"}
     assert response.headers["Content-Type"] == "application/json"
+
+
+def test_a_v1_call_stays_v1_whatever_the_client_says(mms: MmsSettings) -> None:
+    """The front's own header naming a v2 call is the front's alone to set."""
+    response = requests.post(
+        f"{mms.inference_url}/predictions/fizzbuzz",
+        data=b'{"input.1": 14}',
+        headers={"X-Polyserve-V2": "metadata", "X-Polyserve-Version": "0"},
+        timeout=TIMEOUT,
+    )
+    assert (response.status_code, response.json()) == (200, {"next_number": "FizzBuzz"})
+
+
+def test_an_unknown_version_is_named_in_the_404(mms: MmsSettings) -> None:
+    response = requests.get(f"{mms.inference_url}/v2/models/fizzbuzz/versions/0", timeout=TIMEOUT)
+    assert (response.status_code, response.json()) == (
+        404,
+        {"error": "Model not found: fizzbuzz version 0"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v2/health/live"),
+        ("GET", "/v2/health/ready"),
+        ("GET", "/v2/models/fizzbuzz"),
+        ("POST", "/v2/models/fizzbuzz/infer"),
+    ],
+)
+def test_while_mms_is_down_v2_calls_are_a_protocol_503(
+    front_alone: str, method: str, path: str
+) -> None:
+    response = requests.request(method, f"{front_alone}{path}", data=b"{}", timeout=TIMEOUT)
+    assert response.status_code == 503
+    assert set(response.json()) == {"error"}
+    assert response.headers[BACKEND_HEADER] == "mms"

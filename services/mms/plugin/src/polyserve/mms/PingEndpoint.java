@@ -1,8 +1,11 @@
 // GET /ping: Healthy only when every registered model has a worker that has loaded it.
-// Replaces MMS's own /ping, which answers 200 even when every worker is dead.
+// Replaces MMS's own /ping, which answers 200 even when every worker is dead. The nginx front
+// sends the Open Inference Protocol's health routes here too, as /ping?v2=live or ?v2=ready,
+// and this answers them in that protocol's shape.
 package polyserve.mms;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import software.amazon.ai.mms.servingsdk.Context;
 import software.amazon.ai.mms.servingsdk.Model;
@@ -20,12 +23,19 @@ public class PingEndpoint extends GetOnlyEndpoint {
 
     @Override
     public void doGet(Request request, Response response, Context context) throws IOException {
-        if (healthy(context.getModels())) {
-            Replies.send(response, 200, "OK", "{\"status\":\"Healthy\"}", Replies.CONTENT_TYPE);
-        } else {
-            Replies.send(response, 503, "Service Unavailable", "{\"status\":\"Unhealthy\"}",
-                    Replies.CONTENT_TYPE);
+        List<String> v2 = request.getParameter("v2");
+        String asked = v2 == null || v2.isEmpty() ? "" : v2.get(0);
+        if (asked.equals("live")) {  // answering at all is being live
+            Replies.send(response, 200, "OK", "{\"live\":true}", Replies.CONTENT_TYPE);
+            return;
         }
+        boolean healthy = healthy(context.getModels());
+        int status = healthy ? 200 : 503;
+        String phrase = healthy ? "OK" : "Service Unavailable";
+        String body = asked.equals("ready")
+                ? "{\"ready\":" + healthy + "}"
+                : "{\"status\":\"" + (healthy ? "Healthy" : "Unhealthy") + "\"}";
+        Replies.send(response, status, phrase, body, Replies.CONTENT_TYPE);
     }
 
     // isRunning() is true once the worker has loaded the model (MMS's READY).
