@@ -6,6 +6,7 @@ missing. `mar` builds the MMS archive for each engine, or only the one named by 
 backends' launchers run before they start.
 
 `python -m exporters redisai --help` deploys the TorchScript models into a running RedisAI.
+`python -m exporters import --help` adds a model from a bare TorchScript or ONNX file.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from exporters import redisai
+from exporters import importer, redisai
 from exporters.mar import ArchiveError, export_mar
 from exporters.mar_check import ArchiveCheckError
 from exporters.parity import ParityError
-from exporters.pipeline import FORMATS, ensure_exported, ensure_trained
+from exporters.pipeline import FORMATS, NotExportable, ensure_exported, ensure_trained
 from models import registry
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
@@ -31,6 +32,8 @@ def export(spec: ModelSpec, formats: list[str], engines: list[str]) -> list[Path
     ensure_trained(spec, files)
     written: list[Path] = []
     for name in formats:
+        if spec.imported and name != "mar":
+            raise NotExportable(f"{spec.name} was imported: its {name} file is its import's")
         if name == "mar":
             ensure_exported(spec, files, ["onnx"])  # the archives hold the ONNX files
             export_mar(spec, files, engines)
@@ -46,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["redisai"]:  # a deployment, with options of its own
         return redisai.main(argv[1:])
+    if argv[:1] == ["import"]:  # a model from a bare file, with options of its own
+        return importer.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m exporters", description=__doc__)
     parser.add_argument("format", choices=[*FORMATS, "all"])
     parser.add_argument("--model", help="one model (default: every served one)")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from exporters.mar_check import check_archive
-from models import registry
+from models import imported, registry
 from models.artifacts import REPO_ROOT, ModelFiles
 from models.spec import ModelSpec
 from services.mms.engines import ENGINES, MXNET, ONNXRUNTIME
@@ -28,6 +28,8 @@ HANDLER = "services.mms.handler:handle"
 # The repository's modules that travel with every handler, as paths from the repository root.
 SHARED_MODULES = (
     "models/__init__.py",
+    "models/artifacts.py",
+    "models/imported.py",
     "models/spec.py",
     "services/__init__.py",
     "services/contract/__init__.py",
@@ -75,21 +77,26 @@ def spec_modules(spec: ModelSpec) -> list[Module]:
     return found
 
 
-def archive_info(spec: ModelSpec, files: ModelFiles, engine: str) -> dict[str, str]:
-    """polyserve.json: what the handler loads, and the version `GET /models` reports."""
-    return {
+def archive_info(spec: ModelSpec, files: ModelFiles, engine: str) -> dict[str, object]:
+    """polyserve.json: what the handler loads, and the version `GET /models` reports (an
+    imported model's record too: its spec is made from it)."""
+    info: dict[str, object] = {
         "model": spec.name,
         "spec": registry.references()[spec.name],
         "version": files.version,
         "engine": engine,
         "model_file": model_file(files, engine).name,
     }
+    if spec.imported:
+        info[imported.RECORD] = json.loads(files.manifest.read_text())[imported.RECORD]
+    return info
 
 
 def sources(spec: ModelSpec, files: ModelFiles, engine: str) -> list[Path]:
     """Everything an archive is made from: it is stale when any of these is newer."""
     modules = [root / module for root, module in spec_modules(spec)]
-    return [files.weights, model_file(files, engine), *modules]
+    # The manifest is written last, by training and by an import alike.
+    return [files.manifest, model_file(files, engine), *modules]
 
 
 def is_stale(spec: ModelSpec, files: ModelFiles, engine: str) -> bool:

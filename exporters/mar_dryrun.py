@@ -1,10 +1,11 @@
 """Run an unpacked archive's handler the way an MMS worker does, without MMS's sockets.
 
-    python exporters/mar_dryrun.py UNPACKED_DIR MODEL HANDLER BODY...
+    python exporters/mar_dryrun.py UNPACKED_DIR MODEL HANDLER < [[BODY, {HEADER: VALUE}], ...]
 
 Run as a script (not with -m) so the repository is not on sys.path: only the unpacked
-archive and the installed packages are, as in a worker. Sends the bodies as one batch
-through MMS's own Context and prints one JSON line: status, body and codec file per request.
+archive and the installed packages are, as in a worker. Sends the requests (a JSON list of
+bodies and the headers the nginx front would add, on stdin) as one batch through MMS's own
+Context and prints one JSON line: status, body and codec file per request.
 """
 
 from __future__ import annotations
@@ -19,23 +20,23 @@ from mms.context import Context, RequestProcessor
 
 def codec_file(model_dir: str) -> str:
     """The file of the codec module the archive's spec (polyserve.json) decodes with."""
-    from models.spec import load_spec  # the archive's, once model_dir is on the path
+    from services.mms.handler import archive_spec  # the archive's, once on the path
 
-    info = json.loads((Path(model_dir) / "polyserve.json").read_text())
-    spec = load_spec(info["spec"])
+    spec = archive_spec(json.loads((Path(model_dir) / "polyserve.json").read_text()))
     return str(sys.modules[type(spec.codec).__module__].__file__)
 
 
-def main(model_dir: str, model: str, handler: str, bodies: list[str]) -> None:
+def main(model_dir: str, model: str, handler: str, requests: list[tuple[str, dict]]) -> None:
     sys.path.insert(0, model_dir)  # what MMS does through the worker's PYTHONPATH
     module_name, function_name = handler.split(":")
     entry_point = getattr(importlib.import_module(module_name), function_name)
-    context = Context(model, model_dir, None, len(bodies), None, "dry-run")
+    context = Context(model, model_dir, None, len(requests), None, "dry-run")
     entry_point(None, context)  # load, as MmsModelLoader does
 
-    batch = [{"body": body.encode()} for body in bodies]
+    batch = [{"body": body.encode()} for body, _ in requests]
     context.request_processor = [
-        RequestProcessor({"Content-Length": str(len(body.encode()))}) for body in bodies
+        RequestProcessor({"Content-Length": str(len(body.encode())), **headers})
+        for body, headers in requests
     ]
     answers = entry_point(batch, context)
     codec = codec_file(model_dir)
@@ -52,4 +53,4 @@ def main(model_dir: str, model: str, handler: str, bodies: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:])
+    main(sys.argv[1], sys.argv[2], sys.argv[3], json.load(sys.stdin))

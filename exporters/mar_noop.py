@@ -56,9 +56,9 @@ def build_noop_archive(spec: ModelSpec, files: ModelFiles) -> Path:
         (work / "out").mkdir()
         built = run_model_archiver(files.name, staging, work / "out", NOOP_HANDLER)
         unpack(built, NOOP_HANDLER, work / "unpacked")
-        bodies = (render(spec.probe.document).decode(),) * 2
-        replies = dry_run(work / "unpacked", files.name, NOOP_HANDLER, bodies)
-        expected = [{"status": 200, "body": render(spec.probe.expected).decode()}] * len(bodies)
+        requests = [(render(spec.probe.document).decode(), {})] * 2
+        replies = dry_run(work / "unpacked", files.name, NOOP_HANDLER, requests)
+        expected = [{"status": 200, "body": render(spec.probe.expected).decode()}] * 2
         answered = [{"status": r["status"], "body": r["body"]} for r in replies]
         if answered != expected:
             raise ArchiveCheckError(f"the no-op dry run answered {answered}, not {expected}")

@@ -26,11 +26,27 @@ FORMATS: dict[str, tuple[Exporter, Callable[[ModelFiles], list[Path]]]] = {
 }
 
 
+class NotExportable(SystemExit):
+    """An imported model's files are made by its import, never exported again."""
+
+
 def ensure_trained(spec: ModelSpec, files: ModelFiles) -> None:
+    """Train the model when its weights are missing; an imported model's files must exist."""
+    if spec.imported:
+        missing = [path.name for path in made_by_import(files) if not path.exists()]
+        if missing:
+            raise NotExportable(
+                f"{spec.name} was imported but {', '.join(missing)} are missing: import it again"
+            )
+        return
     if files.weights.exists() and files.manifest.exists():
         return
     if spec.train(["--out", str(files.directory)]) != 0:
         raise SystemExit(f"training {spec.name} failed")
+
+
+def made_by_import(files: ModelFiles) -> list[Path]:
+    return [files.manifest, *FORMATS["torchscript"][1](files), *FORMATS["onnx"][1](files)]
 
 
 def is_stale(outputs: list[Path], weights: Path) -> bool:
@@ -52,6 +68,8 @@ def ensure_exported(
                     written.append(build_archive(spec, files, engine))
             continue
         export, outputs = FORMATS[name]
+        if spec.imported:
+            continue  # its import made them (ensure_trained checked that they are there)
         if is_stale(outputs(files), files.weights):
             export(spec, files)
             written += outputs(files)

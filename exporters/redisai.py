@@ -75,7 +75,7 @@ def is_current(meta: dict[bytes, object] | None, tag: str, batching: Batching) -
 
 def verify(client: redis.Redis, spec: ModelSpec) -> None:
     """Run the model's readiness probe through the stored model; DeployError unless right."""
-    request = spec.codec.decode(spec.probe.document)
+    request = spec.probe_request()
     inputs = request.inputs
     source, target = f"polyserve:deploy:{spec.name}:in", f"polyserve:deploy:{spec.name}:out"
     datatype = REDISAI_TYPES[spec.input.datatype]
@@ -89,7 +89,9 @@ def verify(client: redis.Redis, spec: ModelSpec) -> None:
         blob = client.execute_command("AI.TENSORGET", target, "BLOB")
     finally:
         client.delete(source, target)
-    outputs = np.frombuffer(blob, dtype=spec.output.dtype).reshape(len(inputs), -1)
+    outputs = np.frombuffer(blob, dtype=spec.output.dtype).reshape(
+        len(inputs), *spec.output.shape[1:]
+    )
     answer = spec.codec.encode(request, outputs)
     if not spec.probe.answered_by(answer):
         raise DeployError(f"the stored {spec.name} answers its probe {answer}")

@@ -3,15 +3,17 @@
     python -m loadtest compare [--users N] [--spawn-rate R] [--duration S]
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
                                [--models fizzbuzz,digits] [--load locust|wrk] [--rounds N]
-                               [--no-ceilings]
+                               [--no-ceilings] [--protocols v1,v2]
 
 The backends must be running (`python -m services up`). For each backend, its ceiling (the
 same server stack with no model: loadtest/ceiling_servers.py) is started for the occasion,
 and for each model the backend is followed at once by its ceiling under the same load. With
 --rounds N, backend and ceiling alternate N times and each row is the round of median
 throughput (failures and requests summed over all rounds): the machines are noisy, and one
-run of each can mislead. Writes into results/<time>/: the load generator's files, report.md
-(a table per model), chart-<model>.png and summary.json; prints the tables.
+run of each can mislead. With --protocols v1,v2 each backend is also asked the same items
+through the Open Inference Protocol (rows "<backend> v2", without a ceiling). Writes into
+results/<time>/: the load generator's files, report.md (a table per model),
+chart-<model>.png and summary.json; prints the tables.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from pathlib import Path
 
 from loadtest.ceiling_servers import CEILINGS
 from loadtest.cpu_time import spent_per_request
+from loadtest.examples_file import save_examples
 from loadtest.figures import SCENARIOS, LoadRunError, LoadSettings, RunFigures
 from loadtest.locust_run import run_locust
 from loadtest.memory import rss_mb
 from loadtest.model_speed import model_ceilings
+from loadtest.protocols import PROTOCOLS
 from loadtest.report import Measured, write_report
 from loadtest.wrk_run import run_wrk
 from models import registry
@@ -47,12 +51,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=LoadSettings.duration_s, help="seconds")
     parser.add_argument("--scenario", choices=SCENARIOS, default=LoadSettings.scenario)
     parser.add_argument("--backends", default=",".join(urls), help="comma-separated")
-    parser.add_argument(
-        "--models", default=",".join(registry.served_names()), help="comma-separated"
-    )
+    with_codec = [name for name in registry.served_names() if not registry.get(name).imported]
+    parser.add_argument("--models", default=",".join(with_codec), help="comma-separated")
     parser.add_argument("--load", choices=GENERATORS, default="locust", help="load generator")
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs per target")
     parser.add_argument("--no-ceilings", dest="ceilings", action="store_false")
+    parser.add_argument(
+        "--protocols", default="v1", help="v1 (the contract), v2 (Open Inference), or both"
+    )
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     args = parser.parse_args(argv)
     args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
@@ -63,6 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     served = registry.served_names()
     if not args.models or set(args.models) - set(served):
         parser.error(f"--models: choose from the served models {', '.join(served)}")
+    args.protocols = [name.strip() for name in args.protocols.split(",") if name.strip()]
+    if not args.protocols or set(args.protocols) - set(PROTOCOLS):
+        parser.error(f"--protocols: choose from {', '.join(PROTOCOLS)}")
+    tensors_only = [name for name in args.models if registry.get(name).imported]
+    if tensors_only and (args.protocols != ["v2"] or args.load != "wrk"):
+        parser.error(f"{', '.join(tensors_only)}: imported models take --protocols v2 --load wrk")
     if min(args.users, args.duration, args.rounds) < 1 or args.spawn_rate <= 0:
         parser.error("--users, --duration, --rounds and --spawn-rate must be positive")
     if args.load == "wrk" and args.scenario != "single":
@@ -91,9 +103,9 @@ class Runner:
             target.pids, lambda: self._load(target.name, target.url, round_, ceiling)
         )
 
-    def for_model(self, model: str) -> Runner:
-        """The same runner (and run count) loading `model`."""
-        self.settings = dataclasses.replace(self.settings, model=model)
+    def for_model(self, model: str, protocol: str = "v1") -> Runner:
+        """The same runner (and run count) loading `model` in `protocol`."""
+        self.settings = dataclasses.replace(self.settings, model=model, protocol=protocol)
         return self
 
     def _load(self, name: str, url: str, round_: int, ceiling: bool) -> RunFigures:
@@ -107,7 +119,12 @@ class Runner:
             dataclasses.replace(self.settings, scenario="fixed") if ceiling else self.settings
         )
         csv_prefix = self.folder / f"{model}-{name.replace(' ', '-')}-{round_}"
-        return run_locust(url, settings, csv_prefix, label)
+        return run_locust(url, settings, csv_prefix, label, self.examples(model))
+
+    def examples(self, model: str) -> Path:
+        """The model's examples, saved once for every Locust run of this comparison."""
+        path = self.folder / f"examples-{model}.json"
+        return path if path.exists() else save_examples(registry.get(model), path)
 
 
 def median_round(runs: list[RunFigures]) -> RunFigures:
@@ -155,7 +172,9 @@ def compare(argv: list[str] | None = None) -> int:
     folder = args.results / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
-    runs = (len(args.backends) + len(with_ceiling)) * args.rounds * len(args.models)
+    v1, v2 = "v1" in args.protocols, "v2" in args.protocols
+    per_model = (len(args.backends) + len(with_ceiling)) * v1 + len(args.backends) * v2
+    runs = per_model * args.rounds * len(args.models)
     runner = Runner(args.load, settings, folder, runs)
 
     print("measuring the raw models in process ...")
@@ -165,12 +184,22 @@ def compare(argv: list[str] | None = None) -> int:
     try:
         for name in args.backends:
             target = Target(name, urls[name], stack[name].pids)
-            by_model = measure_backend(
-                runner, target, args.models, args.rounds, name in with_ceiling
-            )
-            rss = rss_mb(stack[name])
-            for model, (backend, ceiling) in by_model.items():
-                measured[model].append(Measured(name, backend, ceiling, rss))
+            if v1:
+                by_model = measure_backend(
+                    runner, target, args.models, args.rounds, name in with_ceiling
+                )
+                rss = rss_mb(stack[name])
+                for model, (backend, ceiling) in by_model.items():
+                    measured[model].append(Measured(name, backend, ceiling, rss))
+            if v2:
+                v2_target = dataclasses.replace(target, name=f"{name} v2")
+                for model in args.models:
+                    runs = [
+                        runner.for_model(model, "v2").measure(v2_target, r)
+                        for r in range(args.rounds)
+                    ]
+                    rss = rss_mb(stack[name])
+                    measured[model].append(Measured(v2_target.name, median_round(runs), None, rss))
     except LoadRunError as error:
         print(f"\n{error}")
         return 1

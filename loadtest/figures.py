@@ -23,6 +23,8 @@ class LoadSettings:
     scenario: str = "single"
     model: str = field(default_factory=first_served)
     """The model the load asks: its scenarios (Locust) or its readiness probe (wrk)."""
+    protocol: str = "v1"
+    """How it asks: the contract (v1) or the Open Inference Protocol (v2)."""
 
 
 @dataclass(frozen=True)

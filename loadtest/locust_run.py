@@ -15,14 +15,23 @@ from models.artifacts import REPO_ROOT
 LOCUSTFILE = REPO_ROOT / "loadtest" / "locustfile.py"
 
 
-def run_locust(url: str, settings: LoadSettings, csv_prefix: Path, label: str) -> RunFigures:
+def run_locust(
+    url: str, settings: LoadSettings, csv_prefix: Path, label: str, examples: Path | None = None
+) -> RunFigures:
+    """One run; `examples`: a file of the model's examples (loadtest/scenarios.save_examples)."""
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
         "--host", url, "--users", str(settings.users), "--spawn-rate", str(settings.spawn_rate),
         "--run-time", f"{settings.duration_s}s", "--stop-timeout", "5",
         "--csv", str(csv_prefix), "--exit-code-on-error", "0", "--loglevel", "WARNING",
     ]  # fmt: skip
-    env = {**os.environ, "POLYSERVE_SCENARIO": settings.scenario}
+    env = {
+        **os.environ,
+        "POLYSERVE_SCENARIO": settings.scenario,
+        "POLYSERVE_MODEL": settings.model,
+        "POLYSERVE_PROTOCOL": settings.protocol,
+        **({"POLYSERVE_EXAMPLES": str(examples)} if examples else {}),
+    }
     log = csv_prefix.with_name(csv_prefix.name + "_locust.log")
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=output, stderr=output)

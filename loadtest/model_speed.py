@@ -27,7 +27,7 @@ def model_ceilings(spec: ModelSpec, seconds: float = 2.0) -> dict[str, float]:
     """Calls per second on the readiness probe's input: TorchScript and onnxruntime, one
     thread each."""
     files = ModelFiles.of(spec.name)
-    inputs = spec.codec.decode(spec.probe.document).inputs
+    inputs = spec.probe_request().inputs
     torch.set_num_threads(1)
     scripted = torch.jit.load(str(files.torchscript)).eval()
     tensor = torch.from_numpy(inputs)

@@ -2,33 +2,27 @@
 
 The model's examples (its spec) give the items asked and the answers a correct backend gives:
 FizzBuzz's come from the arithmetic rule, digits' from the data set's labels and the
-in-process model.
+in-process model. Each scenario asks in the contract (v1) or the Open Inference Protocol (v2),
+held to the same answers (loadtest/protocols.py).
 - single: one item per request (the default);
 - batch: a list of BATCH items per request (fewer where the model takes fewer);
 - mix: mostly single items, some batches, and a share of bad requests that must come back
-  as the contract's 400 (counted as correct answers, not failures);
+  as a 400 (counted as correct answers, not failures);
 - fixed: always the model's readiness probe, the request wrk sends: what the ceilings (no
   model, a fixed answer) are driven with.
 """
 
 from __future__ import annotations
 
-import json
 import random
 
 from locust import FastHttpUser, task
 
 from loadtest.figures import SCENARIOS as SCENARIO_NAMES
+from loadtest.protocols import Ask, ask_items, ask_probe, bad_asks
 from models.spec import Example, ModelSpec
 
 BATCH = 32
-
-
-def bad_bodies(spec: ModelSpec) -> list[bytes]:
-    """Requests every model refuses with a 400: not JSON, no field, values of the wrong kind."""
-    field = spec.codec.field
-    bodies = [json.dumps({field: value}).encode() for value in ("14", None, True, {"a": 1}, [])]
-    return [*bodies, b"not json", json.dumps({"no-such-field": 1}).encode()]
 
 
 class ContractUser(FastHttpUser):
@@ -36,23 +30,20 @@ class ContractUser(FastHttpUser):
     # No think time: the comparison measures how much each backend can serve.
     wait_time = staticmethod(lambda: 0)
     spec: ModelSpec
+    protocol: str
     examples: list[Example]
 
-    @property
-    def path(self) -> str:
-        return f"/predictions/{self.spec.name}"
+    def send(self, ask: Ask, kind: str) -> None:
+        name = f"{self.spec.name} {self.protocol} {kind}"  # Locust's row for it
+        with self.client.post(ask.path, data=ask.body, name=name, catch_response=True) as response:
+            if ask.check(response.status_code, response.content):
+                response.success()
+            else:
+                response.failure(f"status {response.status_code}: {response.text[:200]}")
 
     def ask(self, examples: list[Example], batch: bool, name: str) -> None:
-        codec = self.spec.codec
-        body = json.dumps(codec.document([e.item for e in examples], batch))
-        expected = codec.reply([e.answer for e in examples], batch)
-        with self.client.post(self.path, data=body, name=name, catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"status {response.status_code}: {response.text[:200]}")
-            elif not codec.agrees(response.json(), expected):
-                response.failure(f"wrong answer: {response.text[:200]}")
-            else:
-                response.success()
+        items, answers = [e.item for e in examples], [e.answer for e in examples]
+        self.send(ask_items(self.spec, self.protocol, items, answers, batch), name)
 
     def ask_one(self) -> None:
         self.ask([random.choice(self.examples)], batch=False, name="single")
@@ -62,24 +53,10 @@ class ContractUser(FastHttpUser):
         self.ask(random.choices(self.examples, k=size), batch=True, name=f"batch of {size}")
 
     def ask_badly(self) -> None:
-        body = random.choice(bad_bodies(self.spec))
-        with self.client.post(
-            self.path, data=body, name="bad input", catch_response=True
-        ) as response:
-            error = response.json() if response.status_code == 400 else {}
-            if error.get("code") == 400 and error.get("type") == "InvalidInput":
-                response.success()
-            else:
-                response.failure(f"expected a 400 InvalidInput, got {response.status_code}")
+        self.send(random.choice(bad_asks(self.spec, self.protocol)), "bad input")
 
     def ask_probe(self) -> None:
-        probe = self.spec.probe
-        body = json.dumps(probe.document)
-        with self.client.post(self.path, data=body, name="fixed", catch_response=True) as response:
-            if response.status_code == 200 and probe.answered_by(response.json()):
-                response.success()
-            else:
-                response.failure(f"status {response.status_code}: {response.text[:200]}")
+        self.send(ask_probe(self.spec, self.protocol), "fixed")
 
 
 class SingleUser(ContractUser):
@@ -131,8 +108,13 @@ SCENARIOS: dict[str, type[ContractUser]] = {
 assert tuple(SCENARIOS) == SCENARIO_NAMES, "keep loadtest.figures.SCENARIOS in step"
 
 
-def user_class(scenario: str, spec: ModelSpec) -> type[ContractUser]:
-    """The scenario's user, asking `spec`'s model (its examples are loaded once, here)."""
-    examples = spec.examples() if scenario != "fixed" else []
-    attributes = {"spec": spec, "examples": examples, "abstract": False}
-    return type(f"{SCENARIOS[scenario].__name__}For{spec.name}", (SCENARIOS[scenario],), attributes)
+def user_class(
+    scenario: str, spec: ModelSpec, protocol: str = "v1", examples: list[Example] | None = None
+) -> type[ContractUser]:
+    """The scenario's user, asking `spec`'s model in `protocol`, from `examples` (default: the
+    spec's, loaded here once)."""
+    if examples is None:
+        examples = spec.examples() if scenario != "fixed" else []
+    attributes = {"spec": spec, "protocol": protocol, "examples": examples, "abstract": False}
+    name = f"{SCENARIOS[scenario].__name__}For{spec.name}{protocol}"
+    return type(name, (SCENARIOS[scenario],), attributes)

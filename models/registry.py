@@ -3,6 +3,9 @@
     POLYSERVE_PLUGINS=package.module:SPEC,...   more models, each a ModelSpec (models/spec.py)
     POLYSERVE_MODELS=fizzbuzz,digits            the ones to serve (default: every known one)
 
+Models imported from a bare file (`python -m exporters import`) are known too, from their
+records in the artifacts folder (models/imported.py).
+
 Adding a model to polyserve is one line in SHIPPED; a model kept outside the repository is
 a plugin. Every process of the stack reads the same two variables, so a backend's workers,
 its launcher and the exporters agree on what is served.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from models import imported
 from models.spec import ModelSpec, load_spec
 
 SHIPPED = {
@@ -31,13 +35,16 @@ def _names(variable: str) -> list[str]:
 
 
 def references() -> dict[str, str]:
-    """Every known model's name -> where its spec is (`module:attribute`), shipped first."""
+    """Every known model's name -> where its spec is (`module:attribute`): shipped, plugins,
+    then the models imported into the artifacts folder."""
     known = dict(SHIPPED)
     for reference in _names(PLUGINS_VAR):
         spec = load_spec(reference)
         if spec.name in known and known[spec.name] != reference:
             raise UnknownModel(f"{PLUGINS_VAR}: {reference} names {spec.name!r}, already known")
         known[spec.name] = reference
+    for name in imported.imported_names():
+        known.setdefault(name, f"{imported.__name__}:{name}")  # a spec in code comes first
     return known
 
 

@@ -163,6 +163,10 @@ class Codec(ABC):
         """A request body asking about `items`: the inverse of `decode`, for clients and tests."""
         return {self.field: items if batch else items[0]}
 
+    def probe_request(self, probe: Probe) -> Request:
+        """The readiness probe's request (a codec without v1 bodies builds it otherwise)."""
+        return self.decode(probe.document)
+
     def agrees(self, answer: object, expected: object) -> bool:
         """Whether an answer is the expected one (a codec with float answers allows for the
         last bits engines differ in)."""
@@ -208,6 +212,12 @@ class ModelSpec:
     """The inputs every export is checked on against the eager network."""
     examples: Callable[[], list[Example]]
     """Items with the answers a correct backend gives: the tests' and load tests' checks."""
+    imported: bool = False
+    """Brought as a bare file (models/imported.py): no weights, no v1 codec; the import made
+    its files, which are never re-exported."""
+
+    def probe_request(self) -> Request:
+        return self.codec.probe_request(self.probe)
 
     def tensors(self) -> dict[str, list[dict[str, object]]]:
         return {"inputs": [self.input.as_dict()], "outputs": [self.output.as_dict()]}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import tritonclient.http as triton
 
 from exporters.pipeline import ensure_exported
 from models import registry
 from models.artifacts import REPO_ROOT, ModelFiles
+from models.imported import imported_names
 from models.spec import Example, ModelSpec
 
 # The fast tier (`make test-fast`): these modules, and the contract suite against the Flask
@@ -18,12 +21,14 @@ FAST = {
     "tests/compose/test_files.py",
     "tests/exporters/test_exporters.py",
     "tests/loadtest/test_cpu_time.py",
+    "tests/exporters/test_onnx_to_torch.py",
     "tests/mms/test_front_config.py",
     "tests/mms/test_handler.py",
     "tests/redisai/test_coalescer.py",
 }
 FAST_FOLDERS = ("tests/models/",)
 IN_PROCESS_BACKEND = "in-process"
+IMPORTED = imported_names()  # models a user imported into the artifacts folder: not these suites'
 
 
 def is_fast(item: pytest.Item) -> bool:
@@ -62,9 +67,10 @@ def digits_files(served_files: dict[str, ModelFiles]) -> ModelFiles:
     return served_files["digits"]
 
 
-@pytest.fixture(scope="session", params=registry.served_names())
+@pytest.fixture(scope="session", params=[n for n in registry.served_names() if n not in IMPORTED])
 def model(request: pytest.FixtureRequest, served_files: dict[str, ModelFiles]) -> ModelSpec:
-    """Each served model in turn: what the suites that run per model are parametrized by."""
+    """Each served model in turn: what the suites that run per model are parametrized by
+    (models imported into the artifacts folder have their own, tests/imported)."""
     return registry.get(request.param)
 
 
@@ -77,3 +83,10 @@ def examples(model: ModelSpec) -> list[Example]:
     if model.name not in _examples:
         _examples[model.name] = model.examples()
     return _examples[model.name]
+
+
+@pytest.fixture
+def client(backend_url: str) -> triton.InferenceServerClient:
+    """tritonclient's HTTP client for the backend under test (every folder's `backend_url`)."""
+    address = urlsplit(backend_url)
+    return triton.InferenceServerClient(f"{address.hostname}:{address.port}", network_timeout=60)

@@ -35,6 +35,12 @@ class PayloadTooLarge(ValueError):
         super().__init__(f"the request body is larger than the limit of {limit} bytes")
 
 
+class UnsupportedEncoding(ValueError):
+    def __init__(self, encoding: str, supported: tuple[str, ...]) -> None:
+        accepted = ", ".join(supported)
+        super().__init__(f"Content-Encoding {encoding!r} is not supported; send {accepted} or none")
+
+
 class ModelNotReady(RuntimeError):
     """The model cannot answer now (not loaded, its store unreachable)."""
 
@@ -45,6 +51,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     RouteNotFound: (404, "ResourceNotFoundException"),
     MethodNotAllowed: (405, "MethodNotAllowedException"),
     PayloadTooLarge: (413, "PayloadTooLarge"),
+    UnsupportedEncoding: (415, "UnsupportedMediaType"),
     ModelNotReady: (503, "ServiceUnavailable"),
 }
 INTERNAL_ERROR = (500, "InternalServerError")

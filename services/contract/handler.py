@@ -38,7 +38,7 @@ class _Codec:
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.name = spec.name
-        self.probe_request = spec.codec.decode(spec.probe.document)
+        self.probe_request = spec.probe_request()
 
     def decode(self, body: bytes) -> Request:
         return parse_body(body, self.spec.codec)

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from models.spec import InvalidInput, ModelSpec, TensorSpec
 from services.contract.dataplane import AsyncDataPlane, DataPlane
-from services.contract.errors import ERROR_TABLE, INTERNAL_ERROR, ModelNotFound, log
+from services.contract.errors import (
+    ERROR_TABLE,
+    INTERNAL_ERROR,
+    ModelNotFound,
+    PayloadTooLarge,
+    UnsupportedEncoding,
+    log,
+)
 from services.contract.protocol import CONTENT_TYPE, render
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
+CONTENT_ENCODING = "Content-Encoding"
+ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}  # zlib's wbits for each
 BINARY_CONTENT_TYPE = "application/octet-stream"
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a batch of tensors, binary or JSON, is larger than v1's
 SERVER = {"name": "polyserve", "version": "1.1", "extensions": ["binary_tensor_data"]}
@@ -64,6 +75,39 @@ def error_reply(error: Exception) -> Reply:
             return status, {"error": str(error)}, b""
     log.exception("unexpected failure while answering a v2 request", exc_info=error)
     return INTERNAL_ERROR[0], {"error": f"inference failed: {type(error).__name__}"}, b""
+
+
+@dataclass(frozen=True)
+class Framing:
+    """The request headers that say how to read an infer body."""
+
+    header_length: str | None = None
+    """Inference-Header-Content-Length: the JSON's length when binary data follows it."""
+    content_encoding: str | None = None
+    """Content-Encoding: tritonclient compresses bodies with gzip or deflate when asked."""
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> Framing:
+        return cls(headers.get(HEADER_LENGTH), headers.get(CONTENT_ENCODING))
+
+
+def _decompressed(body: bytes, encoding: str | None) -> bytes:
+    """The body as sent before its Content-Encoding, at most MAX_BODY_BYTES of it."""
+    if encoding is None or encoding.strip().lower() == "identity":
+        return body
+    wbits = ENCODINGS.get(encoding.strip().lower())
+    if wbits is None:
+        raise UnsupportedEncoding(encoding, tuple(ENCODINGS))
+    inflater = zlib.decompressobj(wbits)
+    try:
+        data = inflater.decompress(body, MAX_BODY_BYTES + 1)
+    except zlib.error as error:
+        raise InvalidInput(f"the body is not valid {encoding} data ({error})") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(MAX_BODY_BYTES)
+    if not inflater.eof:
+        raise InvalidInput(f"the {encoding} data of the body is cut short")
+    return data
 
 
 def _split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
@@ -122,9 +166,9 @@ class V2Model:
             **self.spec.tensors(),
         }
 
-    def parse(self, body: bytes, header_length: str | None) -> InferRequest:
+    def parse(self, body: bytes, framing: Framing) -> InferRequest:
         """An infer request body -> the input tensor and the outputs asked for; InvalidInput."""
-        text, binary = _split(body, header_length)
+        text, binary = _split(_decompressed(body, framing.content_encoding), framing.header_length)
         try:
             document = _object(json.loads(text), "the body")
         except (ValueError, RecursionError) as error:
@@ -188,7 +232,8 @@ class V2Model:
             or shape[1:] != fixed
             or not shape
         ):
-            raise InvalidInput(f"shape {shape!r} does not match {spec.name}'s [-1, {fixed}]")
+            expected = [-1, *fixed]
+            raise InvalidInput(f"shape {shape!r} does not match {spec.name}'s {expected}")
         if not 1 <= shape[0] <= self.spec.codec.max_batch:
             raise InvalidInput(
                 f"a batch of {shape[0]}; {self.spec.name} takes 1 to {self.spec.codec.max_batch}"
@@ -273,11 +318,11 @@ class V2Plane:
         return (200 if ready else 503), {"name": name, "ready": ready}, b""
 
     def infer(
-        self, name: str, version: str | None, body: bytes, header_length: str | None
+        self, name: str, version: str | None, body: bytes, framing: Framing
     ) -> Reply:
         try:
             model = self.model(name, version)
-            request = model.parse(body, header_length)
+            request = model.parse(body, framing)
             outputs = self.plane.handler(name).predictor(request.inputs)
             document, binary = model.render(request, outputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply
@@ -326,11 +371,11 @@ class AsyncV2Plane:
         return (200 if ready else 503), {"name": name, "ready": ready}, b""
 
     async def infer(
-        self, name: str, version: str | None, body: bytes, header_length: str | None
+        self, name: str, version: str | None, body: bytes, framing: Framing
     ) -> Reply:
         try:
             model = await self._model(name, version)
-            request = model.parse(body, header_length)
+            request = model.parse(body, framing)
             outputs = await self.plane.handler(name).predictor(request.inputs)
             document, binary = model.render(request, outputs)
         except Exception as error:  # noqa: BLE001 - every failure becomes a protocol reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from services.contract.v2 import HEADER_LENGTH, LIVE, SERVER_METADATA, Reply, V2Plane, http_body
+from services.contract.v2 import LIVE, SERVER_METADATA, Framing, Reply, V2Plane, http_body
 
 
 def respond(reply: Reply) -> Response:
@@ -42,6 +42,6 @@ def v2_blueprint(plane: V2Plane) -> Blueprint:
     @routes.post("/models/<model>/versions/<version>/infer")
     def infer(model: str, version: str | None = None) -> Response:
         body = request.get_data(cache=False)
-        return respond(plane.infer(model, version, body, request.headers.get(HEADER_LENGTH)))
+        return respond(plane.infer(model, version, body, Framing.of(request.headers)))
 
     return routes

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from models.spec import InvalidInput, load_spec
+from models import imported
+from models.spec import InvalidInput, ModelSpec, load_spec
 from services.contract import v2
 from services.contract.dataplane import DataPlane
 from services.contract.errors import MethodNotAllowed, PayloadTooLarge, error_response
@@ -70,6 +71,12 @@ class Pending:
     fail: Callable[[Exception], Answer]
 
 
+def archive_spec(info: dict[str, Any]) -> ModelSpec:
+    """The spec an archive's polyserve.json names (an imported model's: from its record)."""
+    record = info.get(imported.RECORD)
+    return imported.spec_from_record(record) if record else load_spec(info["spec"])
+
+
 class BatchHandler:
     """Answers a batch of MMS requests, v1 and v2 alike, with one engine call."""
 
@@ -84,7 +91,7 @@ class BatchHandler:
             # worker before the handler sees it: the contract needs the raw bytes.
             raise RuntimeError(f"{DECODE_SWITCH} is not false: set decode_input_request=false")
         info = json.loads((model_dir / ARCHIVE_INFO).read_text())
-        spec = load_spec(info["spec"])
+        spec = archive_spec(info)
         predictor = load_predictor(info["engine"], model_dir / info["model_file"], spec.input.name)
         handler = ModelHandler(spec, predictor, info["version"])
         if not handler.answers_correctly():
@@ -123,9 +130,8 @@ class BatchHandler:
             return Answer.v2(self.v2.model_ready(name, version))
         try:
             model = self.v2.model(name, version)
-            request = model.parse(
-                request_body(item, headers, v2.MAX_BODY_BYTES), headers.get(v2.HEADER_LENGTH)
-            )
+            body = request_body(item, headers, v2.MAX_BODY_BYTES)
+            request = model.parse(body, v2.Framing.of(headers))
         except Exception as error:  # noqa: BLE001 - one bad request must not sink the batch
             return Answer.v2(v2.error_reply(error))
         return Pending(

@@ -15,10 +15,10 @@ import requests
 
 from models import registry
 from tests.compose.stack import Stack
-from tests.contract import test_contract, test_digits, test_fizzbuzz, test_v2
+from tests.contract import test_clients, test_contract, test_digits, test_fizzbuzz, test_v2
 
 # The suites, unchanged: their tests run here against `backend_url` from conftest.py.
-for suite in (test_contract, test_fizzbuzz, test_digits, test_v2):
+for suite in (test_contract, test_fizzbuzz, test_digits, test_v2, test_clients):
     globals().update({name: test for name, test in vars(suite).items() if name.startswith("test_")})
 
 MODEL_URL = "/predictions/fizzbuzz"

@@ -6,8 +6,10 @@ the readiness probe, and the output is checked by encoding it back and asking th
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -21,7 +23,7 @@ TIMEOUT = 60
 
 
 def probe_inputs(model: ModelSpec) -> np.ndarray:
-    return model.codec.decode(model.probe.document).inputs
+    return model.probe_request().inputs
 
 
 def tensor(model: ModelSpec, inputs: np.ndarray, **changes: object) -> dict[str, object]:
@@ -58,8 +60,7 @@ def outputs_of(response: requests.Response, model: ModelSpec) -> np.ndarray:
 
 
 def assert_answers_the_probe(model: ModelSpec, outputs: np.ndarray) -> None:
-    request = model.codec.decode(model.probe.document)
-    assert model.probe.answered_by(model.codec.encode(request, outputs))
+    assert model.probe.answered_by(model.codec.encode(model.probe_request(), outputs))
 
 
 def assert_v2_error(response: requests.Response, status: int) -> str:
@@ -162,7 +163,7 @@ def test_the_requested_output_is_returned(backend_url: str, model: ModelSpec) ->
 
 
 def test_the_largest_batch_is_accepted(backend_url: str, model: ModelSpec) -> None:
-    inputs = np.repeat(probe_inputs(model), model.codec.max_batch, axis=0)
+    inputs = np.repeat(probe_inputs(model)[:1], model.codec.max_batch, axis=0)
     text = json.dumps({"inputs": [{**tensor(model, inputs), "data": None}]})
     header = json.loads(text)
     del header["inputs"][0]["data"]
@@ -279,3 +280,30 @@ def test_a_body_over_the_limit_is_a_413(backend_url: str, model: ModelSpec) -> N
 
 def test_an_unknown_v2_route_is_a_404(backend_url: str) -> None:
     assert_v2_error(requests.get(f"{backend_url}/v2/nothing/here", timeout=TIMEOUT), 404)
+
+
+# --- compressed bodies (tritonclient's request_compression_algorithm) ----------------------
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_is_answered(backend_url: str, model: ModelSpec, encoding: str) -> None:
+    body = json.dumps({"inputs": [tensor(model, probe_inputs(model))]}).encode()
+    compress = gzip.compress if encoding == "gzip" else zlib.compress
+    response = infer(backend_url, model, compress(body), **{"Content-Encoding": encoding})
+    assert_answers_the_probe(model, outputs_of(response, model))
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "status"),
+    [
+        (b"{}", "br", 415),
+        (b"not gzip at all", "gzip", 400),
+        (gzip.compress(b"{}")[:-12], "gzip", 400),
+        (gzip.compress(b" " * (MAX_BODY_BYTES + 1)), "gzip", 413),
+    ],
+    ids=["unknown encoding", "not gzip", "cut short", "inflates past the limit"],
+)
+def test_bad_compressed_bodies(
+    backend_url: str, model: ModelSpec, body: bytes, encoding: str, status: int
+) -> None:
+    assert_v2_error(infer(backend_url, model, body, **{"Content-Encoding": encoding}), status)

@@ -125,7 +125,7 @@ def test_up_refuses_a_port_taken_by_someone_else(stack: dict) -> None:
 def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "loadtest", "compare", "--duration", "3", "--users", "2",
-        "--spawn-rate", "2", "--results", str(tmp_path),
+        "--spawn-rate", "2", "--results", str(tmp_path), "--protocols", "v1,v2",
     ]  # fmt: skip
     result = subprocess.run(
         command, env=stack["env"], capture_output=True, text=True, timeout=180, check=False
@@ -135,12 +135,14 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     summary = json.loads((folder / "summary.json").read_text())
     assert list(summary["models"]) == registry.served_names()
     for model, measured in summary["models"].items():
-        assert set(measured["backends"]) == set(BACKENDS)
+        assert set(measured["backends"]) == {*BACKENDS, *(f"{name} v2" for name in BACKENDS)}
         for name, figures in measured["backends"].items():
             assert figures["requests_per_s"] > 0, (model, name)
             assert figures["cpu_us_per_request"] > 0, (model, name)
             assert figures["failures"] == 0, (model, name)
-            assert (folder / f"{model}-{name}-0_stats.csv").exists()  # round 0
+            stats = (folder / f"{model}-{name.replace(' ', '-')}-0_stats.csv").read_text()
+            protocol = "v2" if name.endswith(" v2") else "v1"
+            assert f"{model} {protocol} single" in stats, (model, name)  # that model was asked
         assert set(measured["ceilings"]) == set(BACKENDS)
         for name, ceiling in measured["ceilings"].items():
             assert ceiling["requests_per_s"] > 0, (model, name)
@@ -151,6 +153,7 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     table = (folder / "report.md").read_text()
     assert all(f"## {model}" in table for model in registry.served_names())
     assert table.count("| flask |") == len(registry.served_names())
+    assert table.count("| flask v2 |") == len(registry.served_names())
     assert "| flask |" in result.stdout
 
 

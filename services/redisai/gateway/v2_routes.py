@@ -52,7 +52,6 @@ def v2_router(plane: v2.AsyncV2Plane) -> APIRouter:
             )
         except errors.PayloadTooLarge as error:
             return respond(v2.error_reply(error))
-        header_length = request.headers.get(v2.HEADER_LENGTH)
-        return respond(await plane.infer(model, version, body, header_length))
+        return respond(await plane.infer(model, version, body, v2.Framing.of(request.headers)))
 
     return routes
