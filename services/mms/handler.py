@@ -25,7 +25,12 @@ from models import imported
 from models.spec import InvalidInput, ModelSpec, load_spec
 from services.contract import v2
 from services.contract.dataplane import DataPlane
-from services.contract.errors import MethodNotAllowed, PayloadTooLarge, error_response
+from services.contract.errors import (
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+    error_response,
+)
 from services.contract.handler import ModelHandler, split_rows
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
 from services.mms.engines import MXNET, ONNXRUNTIME, load_predictor
@@ -128,6 +133,8 @@ class BatchHandler:
             return Answer.v2(self.v2.metadata(name, version))
         if call == "ready":
             return Answer.v2(self.v2.model_ready(name, version))
+        if call != "infer":
+            return Answer.v2(v2.error_reply(RouteNotFound()))
         try:
             model = self.v2.model(name, version)
             body = request_body(item, headers, v2.MAX_BODY_BYTES)

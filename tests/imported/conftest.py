@@ -9,7 +9,6 @@ described by flags. The test process, the exporters and every backend it starts 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,19 +17,13 @@ import torch
 
 from exporters.importer import import_model
 from models import registry
-from models.artifacts import REPO_ROOT
 from models.spec import ModelSpec, TensorSpec
 from tests.contract.conftest import BACKENDS
+from tests.readme import OWN_MODEL_SECTION, python_blocks
 
 ARTIFACTS_VAR = "POLYSERVE_ARTIFACTS"
 README_EXAMPLE = "iris"  # the name the README's example imports its model under
 MODELS = (README_EXAMPLE, "cnn", "scripted")
-
-
-def readme_example() -> str:
-    """The Python block of the README's "Your own model" section, as users paste it."""
-    section = REPO_ROOT.joinpath("README.md").read_text().split("## Your own model", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)  # type: ignore[union-attr]
 
 
 def small_cnn(path: Path) -> Path:
@@ -70,7 +63,7 @@ def imported_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         environment.setenv(ARTIFACTS_VAR, str(folder / "artifacts"))
         environment.setenv(registry.MODELS_VAR, ",".join(MODELS))
         with contextlib.chdir(folder):
-            exec(readme_example(), {})  # writes iris.onnx here, as it would for a user
+            exec(python_blocks(OWN_MODEL_SECTION)[0], {})  # writes iris.onnx, as for a user
         import_model(README_EXAMPLE, folder / "iris.onnx")
         import_model("cnn", small_cnn(folder / "cnn.onnx"))
         declared = TensorSpec("features", "FP32", (-1, 6))

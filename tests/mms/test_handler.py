@@ -140,8 +140,9 @@ def test_v1_and_v2_requests_share_one_engine_call() -> None:
         (v2_call("ready", **{"X-Polyserve-Version": "other"}), 404),
         (v2_call("infer", b"{"), 400),
         (v2_call("infer", b" " * (v2.MAX_BODY_BYTES + 1)), 413),
+        (v2_call("stats"), 404),
     ],
-    ids=["unknown version", "ready of an unknown version", "bad JSON", "too large"],
+    ids=["unknown version", "ready of an unknown version", "bad JSON", "too large", "other call"],
 )
 def test_v2_errors_are_in_the_protocol_shape(item: Item, status: int) -> None:
     [(answered, body, _)] = run(CountingPredictor(), [item])

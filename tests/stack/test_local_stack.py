@@ -23,6 +23,7 @@ from models.artifacts import REPO_ROOT, ModelFiles
 from models.fizzbuzz import codec
 from services.mms.settings import MAX_PORT
 from tests.backends import free_port_below
+from tests.readme import OWN_MODEL_SECTION, python_blocks
 
 BACKENDS = ("flask", "mms", "redisai")
 PORT_VARS = (
@@ -119,6 +120,20 @@ def test_up_refuses_a_port_taken_by_someone_else(stack: dict) -> None:
     assert clash.returncode == 1
     assert f"port {stack['ports']['POLYSERVE_FLASK_PORT']} (flask)" in clash.stderr
     assert not (other_run / "flask" / "gunicorn.pid").exists()
+
+
+def test_the_readme_tritonclient_lines_agree_on_every_port(stack: dict) -> None:
+    """The README's lines, on this stack's ports, for the models it serves (no import here)."""
+    ports = [stack["ports"][f"POLYSERVE_{name}_PORT"] for name in ("FLASK", "MMS", "GATEWAY")]
+    lines = python_blocks(OWN_MODEL_SECTION)[1]
+    lines = lines.replace("(5000, 8080, 8000)", repr(tuple(ports))).replace(', "iris"', "")
+    result = subprocess.run(
+        [sys.executable, "-c", lines], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.splitlines()
+    assert [line.split()[0] for line in printed] == ["fizzbuzz", "digits"]
+    assert all(line.endswith(" True") for line in printed), printed
 
 
 @pytest.mark.load
