@@ -25,6 +25,7 @@ FAST = {
     "tests/mms/test_front_config.py",
     "tests/mms/test_handler.py",
     "tests/redisai/test_coalescer.py",
+    "tests/redisai/test_fast_path.py",
 }
 FAST_FOLDERS = ("tests/models/",)
 IN_PROCESS_BACKEND = "in-process"

@@ -1,8 +1,8 @@
 """The RedisAI backend's HTTP side: routes that parse and format, nothing more.
 
-Predictions take the plain-ASGI fast path (fast_path.py); FastAPI serves /ping, /models, the
-error pages for unknown routes and wrong methods, and the OpenAPI page documenting the
-contract.
+Inference (v1 and v2) takes the plain-ASGI fast path (fast_path.py); FastAPI serves /ping,
+/models, the v2 metadata and health routes, the error pages for unknown routes and wrong
+methods, and the OpenAPI page documenting both protocols.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def create_app(
         """The served models: name, version (the weights' sha256), input and output tensors."""
         return respond(await plane.models())
 
-    app.include_router(v2_router(v2.AsyncV2Plane(plane, PLATFORM)))
+    v2_plane = v2.AsyncV2Plane(plane, PLATFORM)
+    app.include_router(v2_router(v2_plane))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
@@ -114,4 +115,4 @@ def create_app(
             return respond((error.status_code, body))
         return respond(errors.error_response(domain_error()))
 
-    return PredictionFastPath(plane, BACKEND, app)
+    return PredictionFastPath(plane, v2_plane, BACKEND, app)
