@@ -36,7 +36,8 @@ class RedisSettings:
     password: str | None = None
     threads_per_queue: int = 1
     intra_op_threads: int = 1
-    appendonly: bool = False
+    appendonly: bool = True
+    """Every write logged (fsync each second), so deployed models survive a crash."""
 
     @classmethod
     def from_environment(cls, port: int, data_dir: Path) -> RedisSettings:
@@ -58,6 +59,7 @@ class RedisSettings:
             "--dir", str(self.data_dir),
             "--dbfilename", "dump.rdb",
             "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "everysec",
             "--daemonize", "no",
             "--loadmodule", str(module_path()),
             "THREADS_PER_QUEUE", str(self.threads_per_queue),
