@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -78,4 +79,30 @@ def test_the_redis_password_is_required_and_not_committed() -> None:
     text = (REPO_ROOT / "docker-compose.yml").read_text()
     assert "${REDIS_PASSWORD:?" in text
     example = (REPO_ROOT / ".env.example").read_text()
-    assert re.search(r"(?m)^REDIS_PASSWORD=change-me", example)
+    assert re.search(r"(?m)^REDIS_PASSWORD=$", example)
+
+
+@pytest.mark.parametrize(
+    ("password", "refused"),
+    [("", "not set"), ("change-me", "placeholder"), ("a b", "only")],
+)
+def test_redis_refuses_to_start_without_a_real_password(password: str, refused: str) -> None:
+    """The container's entrypoint checks before it starts anything (run here with sh)."""
+    result = subprocess.run(
+        ["sh", str(REPO_ROOT / "deploy" / "docker" / "redis" / "entrypoint.sh")],
+        env={"REDIS_PASSWORD": password, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert refused in result.stderr
+
+
+def test_ports_are_published_on_this_machine_only_by_default() -> None:
+    for name in ("flask", "mms", "gateway"):
+        [port] = SERVICES[name]["ports"]
+        assert port.startswith("${POLYSERVE_PUBLISH_ADDRESS:-127.0.0.1}:"), port
+    example = (REPO_ROOT / ".env.example").read_text()
+    assert re.search(r"(?m)^POLYSERVE_PUBLISH_ADDRESS=127\.0\.0\.1$", example)

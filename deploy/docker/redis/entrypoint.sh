@@ -11,6 +11,7 @@
 set -eu
 case "${REDIS_PASSWORD:-}" in
   "") echo "redis: REDIS_PASSWORD is not set (see .env.example)" >&2; exit 1 ;;
+  change-me) echo "redis: REDIS_PASSWORD is still the placeholder change-me: set your own" >&2; exit 1 ;;
   *[!A-Za-z0-9._-]*) echo "redis: REDIS_PASSWORD may hold only A-Z a-z 0-9 . _ -" >&2; exit 1 ;;
 esac
 # The password goes in through the configuration read from stdin, not the command line.
