@@ -73,7 +73,6 @@ class Pending:
 
     inputs: np.ndarray
     answer: Callable[[np.ndarray], Answer]
-    fail: Callable[[Exception], Answer]
 
 
 def archive_spec(info: dict[str, Any]) -> ModelSpec:
@@ -119,8 +118,8 @@ class BatchHandler:
                 for (idx, request), rows in zip(pending, outputs, strict=True):
                     answers[idx] = request.answer(rows)
             except Exception as error:  # noqa: BLE001 - the engine failed: a 500 each
-                for idx, request in pending:
-                    answers[idx] = request.fail(error)
+                for idx, _ in pending:
+                    answers[idx] = failure(error, context, idx)
         return respond(context, [answer for answer in answers if answer is not None])
 
     def receive(self, item: dict[str, Any], headers: dict[str, str]) -> Answer | Pending:
@@ -144,7 +143,6 @@ class BatchHandler:
         return Pending(
             request.inputs,
             lambda outputs: Answer.v2((200, *model.render(request, outputs))),
-            lambda error: Answer.v2(v2.error_reply(error)),
         )
 
     def receive_v1(self, item: dict[str, Any], headers: dict[str, str]) -> Answer | Pending:
@@ -155,7 +153,6 @@ class BatchHandler:
         return Pending(
             request.inputs,
             lambda outputs: Answer.v1(200, self.handler.encode(request, outputs)),
-            lambda error: Answer.v1(*error_response(error)),
         )
 
     def predict(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -222,4 +219,11 @@ def handle(data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | Non
     try:
         return _batch_handler.answer(data, context)
     except Exception as error:  # noqa: BLE001 - never MMS's bare 503 "Prediction failed"
-        return respond(context, [Answer.v1(*error_response(error))] * len(data))
+        return respond(context, [failure(error, context, idx) for idx in range(len(data))])
+
+
+def failure(error: Exception, context: Any, idx: int) -> Answer:
+    """The error answer for request `idx`, in the shape of the protocol it came in."""
+    if V2_CALL_HEADER in request_headers(context, idx):
+        return Answer.v2(v2.error_reply(error))
+    return Answer.v1(*error_response(error))

@@ -160,3 +160,12 @@ def test_v2_binary_output_follows_the_json_its_header_measures() -> None:
     logits = np.frombuffer(answer[length:], dtype="<f4")
     assert len(answer) - length == output["parameters"]["binary_data_size"] == logits.nbytes
     assert np.argmax(logits) == 3
+
+
+def test_an_engine_failure_is_a_500_in_each_request_s_protocol() -> None:
+    answers = run(
+        CountingPredictor(fail=True), [post(b'{"input.1": 1}'), v2_call("infer", v2_infer([1]))]
+    )
+    assert [status for status, _, _ in answers] == [500, 500]
+    assert answers[0][1]["type"] == "InternalServerError"
+    assert answers[1][1] == {"error": "inference failed: RuntimeError"}
