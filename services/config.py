@@ -7,6 +7,7 @@ environment variable named beside it, and a bad value stops the service with a c
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def flask_threads() -> int:
 
 REDIS_PORT_VAR = "POLYSERVE_REDIS_PORT"
 REDIS_URL_VAR = "POLYSERVE_REDIS_URL"
+REDIS_PASSWORD_VAR = "POLYSERVE_REDIS_PASSWORD"
 GATEWAY_PORT_VAR = "POLYSERVE_GATEWAY_PORT"
 GATEWAY_WORKERS_VAR = "POLYSERVE_GATEWAY_WORKERS"
 
@@ -93,9 +95,42 @@ def redis_port() -> int:
     return env_port(REDIS_PORT_VAR, 6379)
 
 
+def redis_password_file() -> Path:
+    """Where the local Redis's generated password is kept (owner-only)."""
+    return run_dir("redisai") / "redis.password"
+
+
+def redis_password() -> str | None:
+    """POLYSERVE_REDIS_PASSWORD, else the one generated for the local Redis, if any yet."""
+    given = os.environ.get(REDIS_PASSWORD_VAR)
+    if given:
+        return given
+    path = redis_password_file()
+    return path.read_text().strip() if path.is_file() else None
+
+
+def ensure_redis_password() -> str:
+    """The local Redis's password: POLYSERVE_REDIS_PASSWORD, or one generated at the first
+    start and kept under run/ (mode 0600) for everything on this machine that talks to it."""
+    password = redis_password()
+    if password:
+        return password
+    path = redis_password_file()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(16))
+    return path.read_text().strip()
+
+
 def redis_url() -> str:
-    """The gateway's Redis (POLYSERVE_REDIS_URL; a password goes in it: redis://:pw@host/0)."""
-    return os.environ.get(REDIS_URL_VAR) or f"redis://{LOCALHOST}:{redis_port()}/0"
+    """The gateway's Redis: POLYSERVE_REDIS_URL (a password goes in it: redis://:pw@host/0),
+    else the local one, with its password."""
+    given = os.environ.get(REDIS_URL_VAR)
+    if given:
+        return given
+    password = redis_password()
+    auth = f":{password}@" if password else ""
+    return f"redis://{auth}{LOCALHOST}:{redis_port()}/0"
 
 
 def gateway_port() -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 import redis
 
 from models.artifacts import REPO_ROOT
-from services.config import LOCALHOST, env_int
+from services.config import LOCALHOST, ensure_redis_password, env_int
 from services.process import spawn, wait_until
 
 MODULE_PATH_VAR = "POLYSERVE_REDISAI_MODULE"
@@ -44,7 +44,7 @@ class RedisSettings:
         return cls(
             port=port,
             data_dir=data_dir,
-            password=os.environ.get("POLYSERVE_REDIS_PASSWORD") or None,
+            password=ensure_redis_password(),
             threads_per_queue=env_int("POLYSERVE_REDISAI_THREADS", 1, minimum=1, maximum=64),
             intra_op_threads=env_int("POLYSERVE_REDISAI_INTRA_OP", 1, minimum=1, maximum=64),
         )

@@ -187,10 +187,28 @@ def test_the_batching_benchmark_measures_each_setting_and_restores_the_model(sta
     ]
     assert [row.split(" | ")[0] for row in rows[1:]] == ["| off", "| 4"]
     assert all(float(row.split(" | ")[1].replace(",", "")) > 0 for row in rows[1:])
-    with redis.Redis(port=int(stack["ports"]["POLYSERVE_REDIS_PORT"])) as client:
+    with local_redis(stack) as client:
         meta = stored_meta(client, "fizzbuzz")
     assert meta is not None
     assert meta[b"batchsize"] == 0
+
+
+def local_redis(stack: dict, password: str | None = None) -> redis.Redis:
+    """A client of the stack's Redis, with the password `up` generated (or `password`)."""
+    generated = (stack["run"] / "redisai" / "redis.password").read_text().strip()
+    port = int(stack["ports"]["POLYSERVE_REDIS_PORT"])
+    return redis.Redis(port=port, password=generated if password is None else password)
+
+
+def test_the_local_redis_has_a_generated_password_only_its_owner_reads(stack: dict) -> None:
+    path: Path = stack["run"] / "redisai" / "redis.password"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(path.read_text().strip()) == 32
+    with local_redis(stack) as client:
+        assert client.ping()
+    for wrong in ("", "not-it"):
+        with local_redis(stack, wrong) as client, pytest.raises(redis.AuthenticationError):
+            client.ping()
 
 
 def test_down_stops_everything_up_started(stack: dict) -> None:
