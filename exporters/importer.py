@@ -26,19 +26,19 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime
 import torch
 import yaml
 from onnx import helper
 
 from exporters.mar import ArchiveError, export_mar
 from exporters.mar_check import ArchiveCheckError
-from exporters.onnx_file import OPSET
+from exporters.onnx_file import OPSET, onnx_session
 from exporters.onnx_to_torch import UnsupportedGraph, onnx_to_torchscript
 from exporters.output import write_atomically
 from models import imported, registry
 from models.artifacts import ModelFiles, artifacts_dir
 from models.spec import DATATYPES, TensorSpec
+from models.weights import eager_outputs
 from services.mms.engines import ENGINES
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -132,27 +132,25 @@ def _output_spec(name: str, reference: Runner, input_spec: TensorSpec) -> Tensor
 
 
 def _onnxruntime(blob: bytes) -> Runner:
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # weights kept as inputs are expected in the MXNet form
-    session = onnxruntime.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
+    session = onnx_session(blob)
     name = session.get_inputs()[0].name
     return lambda inputs: session.run(None, {name: inputs})[0]
 
 
-def _torchscript(blob: bytes) -> Runner:
-    module = torch.jit.load(io.BytesIO(blob), map_location="cpu").eval()
+def _load_torchscript(blob: bytes) -> torch.jit.ScriptModule:
+    return torch.jit.load(io.BytesIO(blob), map_location="cpu").eval()
 
-    def run(inputs: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return module(torch.from_numpy(inputs)).numpy()
 
-    return run
+def _torchscript(module: torch.jit.ScriptModule) -> Runner:
+    return lambda inputs: eager_outputs(module, inputs)
 
 
 def file_runner(path: Path) -> Runner:
     """A model file run by its own runtime."""
     blob = path.read_bytes()
-    return _onnxruntime(blob) if path.suffix == ".onnx" else _torchscript(blob)
+    if path.suffix == ".onnx":
+        return _onnxruntime(blob)
+    return _torchscript(_load_torchscript(blob))
 
 
 def source_file(files: ModelFiles) -> Path:
@@ -240,8 +238,8 @@ def from_torchscript(blob: bytes, declared: TensorSpec | None, output_name: str 
             "and --output NAME, or --spec FILE"
         )
     try:
-        module = torch.jit.load(io.BytesIO(blob), map_location="cpu").eval()
-        reference = _torchscript(blob)
+        module = _load_torchscript(blob)
+        reference = _torchscript(module)
         output_spec = _output_spec(output_name, reference, declared)
         onnx_files = [
             _torchscript_to_onnx(module, declared, output_name, as_inputs)
@@ -261,7 +259,7 @@ def check_parity(exports: Exports) -> None:
     """TorchScript and onnxruntime against the file, on random inputs of several batch sizes
     (MXNet is checked when its archive is built, by the same readiness probe)."""
     engines = {
-        "TorchScript": _torchscript(exports.torchscript),
+        "TorchScript": _torchscript(_load_torchscript(exports.torchscript)),
         "onnxruntime": _onnxruntime(exports.onnx),
     }
     rng = np.random.default_rng(2)
@@ -270,7 +268,7 @@ def check_parity(exports: Exports) -> None:
         expected = exports.reference(inputs)
         for engine, run in engines.items():
             actual = run(inputs)
-            if not imported.close(actual.astype(np.float64), expected.astype(np.float64)):
+            if not imported.close(actual, expected):
                 raise ImportRefused(
                     f"{engine} disagrees with the file on a batch of {batch}: "
                     f"shape {actual.shape} vs {expected.shape}"
@@ -303,21 +301,23 @@ def check_name(name: str) -> None:
         raise ImportRefused(f"{directory} exists and is not an imported model")
 
 
-def write(name: str, source: Path, exports: Exports, max_batch: int) -> ModelFiles:
+def write(
+    name: str, source: Path, source_bytes: bytes, exports: Exports, max_batch: int
+) -> ModelFiles:
     """The model's folder, made beside the artifacts and moved into place whole."""
     files = ModelFiles.of(name)
     staging = ModelFiles(artifacts_dir() / f".import-{name}", name)
     shutil.rmtree(staging.directory, ignore_errors=True)
-    for path, blob in (
-        (staging.directory / f"source{source.suffix}", source.read_bytes()),
+    for path, data in (
+        (staging.directory / f"source{source.suffix}", source_bytes),
         (staging.torchscript, exports.torchscript),
         (staging.onnx, exports.onnx),
         (staging.onnx_for_mxnet, exports.onnx_for_mxnet),
     ):
-        write_atomically(path, blob)
+        write_atomically(path, data)
     manifest = {
         "source_file": source.name,
-        "weights_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),  # the version
+        "weights_sha256": hashlib.sha256(source_bytes).hexdigest(),  # the version
         "torch_version": torch.__version__,
         imported.RECORD: record(name, exports, max_batch),
     }
@@ -341,9 +341,10 @@ def import_model(
     make = {".onnx": from_onnx, ".pt": from_torchscript}.get(source.suffix)
     if make is None:
         raise ImportRefused(f"{source.name}: expected a TorchScript .pt or an .onnx file")
-    exports = make(source.read_bytes(), declared, output_name)
+    blob = source.read_bytes()
+    exports = make(blob, declared, output_name)
     check_parity(exports)
-    files = write(name, source, exports, max_batch)
+    files = write(name, source, blob, exports, max_batch)
     try:
         export_mar(registry.get(name), files, ENGINES)
     except (ArchiveError, ArchiveCheckError) as error:

@@ -46,11 +46,15 @@ def _to_onnx(
     return buffer.getvalue()
 
 
-def run_onnx(spec: ModelSpec, blob: bytes, inputs: np.ndarray) -> np.ndarray:
+def onnx_session(blob: bytes) -> onnxruntime.InferenceSession:
+    """An onnxruntime session for checking an export on the CPU."""
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # the MXNet file's weights-as-inputs warning is expected
-    session = onnxruntime.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
-    return session.run([spec.output.name], {spec.input.name: inputs})[0]
+    return onnxruntime.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
+
+
+def run_onnx(spec: ModelSpec, blob: bytes, inputs: np.ndarray) -> np.ndarray:
+    return onnx_session(blob).run([spec.output.name], {spec.input.name: inputs})[0]
 
 
 def export_onnx(spec: ModelSpec, files: ModelFiles) -> None:

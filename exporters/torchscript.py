@@ -27,7 +27,5 @@ def export_torchscript(spec: ModelSpec, files: ModelFiles) -> None:
     # Check what will be on disk, i.e. the serialized module loaded back.
     reloaded = torch.jit.load(io.BytesIO(blob), map_location="cpu")
     inputs = spec.check_inputs()
-    with torch.no_grad():
-        exported = reloaded(torch.from_numpy(inputs)).numpy()
-    check_parity("TorchScript", eager_outputs(network, inputs), exported)
+    check_parity("TorchScript", eager_outputs(network, inputs), eager_outputs(reloaded, inputs))
     write_atomically(files.torchscript, blob)

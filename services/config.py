@@ -115,11 +115,11 @@ def ensure_redis_password() -> str:
     password = redis_password()
     if password:
         return password
-    path = redis_password_file()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    password = secrets.token_hex(16)
+    descriptor = os.open(redis_password_file(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        file.write(secrets.token_hex(16))
-    return path.read_text().strip()
+        file.write(password)
+    return password
 
 
 def redis_url() -> str:

@@ -19,12 +19,10 @@ import numpy as np
 from models.spec import InvalidInput, ModelSpec, TensorSpec
 from services.contract.dataplane import AsyncDataPlane, DataPlane
 from services.contract.errors import (
-    ERROR_TABLE,
-    INTERNAL_ERROR,
     ModelNotFound,
     PayloadTooLarge,
     UnsupportedEncoding,
-    log,
+    error_response,
 )
 from services.contract.protocol import CONTENT_TYPE, render
 
@@ -69,12 +67,10 @@ def http_body(reply: Reply) -> tuple[int, bytes, str, dict[str, str]]:
 
 
 def error_reply(error: Exception) -> Reply:
-    """(status, {"error": message}, b"") for any exception; unknown ones are a logged 500."""
-    for error_class, (status, _) in ERROR_TABLE.items():
-        if isinstance(error, error_class):
-            return status, {"error": str(error)}, b""
-    log.exception("unexpected failure while answering a v2 request", exc_info=error)
-    return INTERNAL_ERROR[0], {"error": f"inference failed: {type(error).__name__}"}, b""
+    """(status, {"error": message}, b"") for any exception: the contract's status and message
+    (services/contract/errors.py; unknown ones are a logged 500)."""
+    status, body = error_response(error)
+    return status, {"error": body["message"]}, b""
 
 
 @dataclass(frozen=True)
@@ -93,9 +89,10 @@ class Framing:
 
 def _decompressed(body: bytes, encoding: str | None) -> bytes:
     """The body as sent before its Content-Encoding, at most MAX_BODY_BYTES of it."""
-    if encoding is None or encoding.strip().lower() == "identity":
+    name = (encoding or "identity").strip().lower()
+    if name == "identity":
         return body
-    wbits = ENCODINGS.get(encoding.strip().lower())
+    wbits = ENCODINGS.get(name)
     if wbits is None:
         raise UnsupportedEncoding(encoding, tuple(ENCODINGS))
     inflater = zlib.decompressobj(wbits)
@@ -317,9 +314,7 @@ class V2Plane:
             return error_reply(error)
         return (200 if ready else 503), {"name": name, "ready": ready}, b""
 
-    def infer(
-        self, name: str, version: str | None, body: bytes, framing: Framing
-    ) -> Reply:
+    def infer(self, name: str, version: str | None, body: bytes, framing: Framing) -> Reply:
         try:
             model = self.model(name, version)
             request = model.parse(body, framing)
@@ -370,9 +365,7 @@ class AsyncV2Plane:
             return error_reply(error)
         return (200 if ready else 503), {"name": name, "ready": ready}, b""
 
-    async def infer(
-        self, name: str, version: str | None, body: bytes, framing: Framing
-    ) -> Reply:
+    async def infer(self, name: str, version: str | None, body: bytes, framing: Framing) -> Reply:
         try:
             model = await self._model(name, version)
             request = model.parse(body, framing)

@@ -3,6 +3,7 @@ nothing behind (serving imported models: tests/imported/)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import subprocess
 import sys
@@ -102,6 +103,7 @@ def test_refusals_say_why_and_leave_nothing(
 def test_an_import_again_replaces_the_model(tmp_path: Path) -> None:
     first = import_model("mine", onnx_file(tmp_path / "a.onnx", dense(0)))
     version = first.version
+    assert version == hashlib.sha256((tmp_path / "a.onnx").read_bytes()).hexdigest()
     again = import_model("mine", onnx_file(tmp_path / "b.onnx", dense(1)))
     assert again.version != version
     assert registry.get("mine").imported
