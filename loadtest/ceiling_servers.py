@@ -19,6 +19,7 @@ from loadtest.cpu_time import trees_of
 from models import registry
 from models.artifacts import ModelFiles
 from services.config import LOCALHOST, run_dir
+from services.lifecycle import bring_up
 from services.mms import server as mms_server
 from services.mms.settings import MAX_PORT, MmsSettings
 from services.process import free_port, free_port_below, serving
@@ -32,11 +33,14 @@ class Served:
 
 
 @contextmanager
-def _noop(module: str, name: str) -> Iterator[Served]:
+def _noop(command: list[str], name: str) -> Iterator[Served]:
+    """`command` with `--app noop --port PORT`, in the foreground until the block ends."""
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
-    command = [sys.executable, "-m", module, "--app", "noop", "--port", str(port)]
-    with serving(command, run_dir("ceilings") / f"{name}.log", f"{url}/ping") as process:
+    command = [sys.executable, *command, "--app", "noop", "--port", str(port)]
+    env = {"POLYSERVE_RUN": str(run_dir("ceilings"))}
+    log = run_dir("ceilings") / f"{name}.log"
+    with serving(command, log, f"{url}/ping", env) as process:
         yield Served(url, trees_of(process.pid))
 
 
@@ -54,19 +58,23 @@ def _mms_noop() -> Iterator[Served]:
         store=archives[0].parent,
         host=LOCALHOST,
     )
-    started = mms_server.start(settings)
+    lifecycle = mms_server.lifecycle(settings)
+    bring_up(lifecycle)
     try:
-        mms_server.wait_ready(settings, started)
-        yield Served(settings.inference_url, trees_of(started.mms.pid, started.front.pid))
+        reapers = (lifecycle.supervisor.pid(name) for name in ("mms", "front"))
+        yield Served(settings.inference_url, trees_of(*(pid for pid in reapers if pid)))
     finally:
-        mms_server.stop(settings)
+        lifecycle.supervisor.stop()
 
 
 CEILINGS: dict[str, tuple[str, Callable[[], AbstractContextManager[Served]]]] = {
-    "flask": ("no-op Flask view, same gunicorn", lambda: _noop("services.flask", "flask-noop")),
+    "flask": (
+        "no-op Flask view, same gunicorn",
+        lambda: _noop(["-m", "services.flask", "serve"], "flask-noop"),
+    ),
     "mms": ("no-op handler archive, same MMS and nginx", _mms_noop),
     "redisai": (
         "raw ASGI app, same uvicorn",
-        lambda: _noop("services.redisai.gateway", "asgi-noop"),
+        lambda: _noop(["-m", "services.redisai.gateway"], "asgi-noop"),
     ),
 }

@@ -5,9 +5,10 @@
     python -m services down
 
 `up` trains and exports whatever is missing for every served model, starts each chosen
-backend (each serves every model), waits until each is ready and prints where it is. A port
-already taken is reported before anything starts.
-`down` stops what `up` started (also when one backend has crashed), and nothing else.
+backend (each serves every model) under its supervisor, waits until each is ready and prints
+where it is. A port already taken is reported before anything starts. A process that exits
+is restarted by its supervisor; `status` shows each one's state, uptime and restarts.
+`down` stops what `up` started (also after crashes, leaving no process behind).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def taken_ports(chosen: list[Backend]) -> list[str]:
     return [
         f"port {port} ({label})"
         for backend in chosen
-        if not backend.leaders()
+        if not backend.lifecycle.supervisor.running()
         for label, port in backend.ports.items()
         if port_taken(port)
     ]
@@ -40,16 +41,16 @@ def up(chosen: list[Backend]) -> int:
     taken = taken_ports(chosen)
     if taken:
         print(f"already in use by another program: {', '.join(taken)}", file=sys.stderr)
-        print("free them or move the backend (see README, Configuration)", file=sys.stderr)
+        print("free them or move the backend (see docs/configuration.md)", file=sys.stderr)
         return 1
     export_if_stale("all")
     failed = [backend.name for backend in chosen if backend.run("start") != 0]
     rows = [
-        [b.name, b.url, b.management_url or "-", " ".join(map(str, b.pids())) or "-", str(b.log)]
+        [b.name, b.url, b.management_url or "-", str(b.lifecycle.supervisor.log_dir)]
         for b in chosen
     ]
     print()
-    print_table(["backend", "url", "management", "pids", "log"], rows)
+    print_table(["backend", "url", "management", "logs"], rows)
     if failed:
         print(f"\nnot started: {', '.join(failed)} (see the logs above)", file=sys.stderr)
         return 1
@@ -57,14 +58,22 @@ def up(chosen: list[Backend]) -> int:
 
 
 def status(chosen: list[Backend]) -> int:
-    rows = []
+    """Each backend's health, then each supervised process as supervisord knows it."""
+    rows, processes = [], []
     for backend in chosen:
-        running = bool(backend.leaders())
-        healthy = running and backend.healthy()
-        state = "healthy" if healthy else "UNHEALTHY" if running else "stopped"
-        detail = backend.detail() if running else ""
-        rows.append([backend.name, state, detail, backend.url, str(len(backend.pids()))])
-    print_table(["backend", "state", "detail", "url", "processes"], rows)
+        states = backend.lifecycle.supervisor.states()
+        healthy = bool(states) and backend.lifecycle.ready()
+        state = "healthy" if healthy else "UNHEALTHY" if states else "stopped"
+        detail = backend.lifecycle.detail() if states else ""
+        rows.append([backend.name, state, backend.url, detail])
+        processes += [
+            [backend.name, s.name, s.state, str(s.pid or "-"), f"{s.uptime_s}s", str(s.restarts)]
+            for s in states
+        ]
+    print_table(["backend", "state", "url", "detail"], rows)
+    if processes:
+        print()
+        print_table(["backend", "process", "supervisor", "pid", "uptime", "restarts"], processes)
     return 0 if all(row[1] == "healthy" for row in rows) else 1
 
 

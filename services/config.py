@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 from models.artifacts import REPO_ROOT
@@ -50,23 +49,6 @@ def run_dir(service: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class RunFiles:
-    """Where one service keeps the pid file and the log of each process it starts."""
-
-    service: str
-
-    @property
-    def folder(self) -> Path:
-        return run_dir(self.service)
-
-    def pid(self, process: str) -> Path:
-        return self.folder / f"{process}.pid"
-
-    def log(self, process: str) -> Path:
-        return self.folder / f"{process}.log"
-
-
 FLASK_PORT_VAR = "POLYSERVE_FLASK_PORT"
 FLASK_WORKERS_VAR = "POLYSERVE_FLASK_WORKERS"
 
@@ -95,6 +77,39 @@ def redis_port() -> int:
     return env_port(REDIS_PORT_VAR, 6379)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by its owner only (secrets, configs holding them)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)  # a file that was there keeps its mode through O_CREAT
+        file.write(text)
+
+
+def secret(variable: str, path: Path) -> str | None:
+    """The secret the environment variable gives, else the one kept at `path`, if any yet."""
+    given = os.environ.get(variable)
+    if given:
+        return given
+    return path.read_text().strip() if path.is_file() else None
+
+
+def ensure_secret(variable: str, path: Path) -> str:
+    """`variable`'s secret, or one generated at the first start and kept at `path` under
+    run/ (mode 0600) for everything on this machine that needs it.
+
+    secrets.token_hex: 128 random bits, not guessable. O_EXCL: a secret written meanwhile by
+    another start is never overwritten.
+    """
+    existing = secret(variable, path)
+    if existing:
+        return existing
+    made = secrets.token_hex(16)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(made)
+    return made
+
+
 def redis_password_file() -> Path:
     """Where the local Redis's generated password is kept (owner-only)."""
     return run_dir("redisai") / "redis.password"
@@ -102,24 +117,13 @@ def redis_password_file() -> Path:
 
 def redis_password() -> str | None:
     """POLYSERVE_REDIS_PASSWORD, else the one generated for the local Redis, if any yet."""
-    given = os.environ.get(REDIS_PASSWORD_VAR)
-    if given:
-        return given
-    path = redis_password_file()
-    return path.read_text().strip() if path.is_file() else None
+    return secret(REDIS_PASSWORD_VAR, redis_password_file())
 
 
 def ensure_redis_password() -> str:
     """The local Redis's password: POLYSERVE_REDIS_PASSWORD, or one generated at the first
-    start and kept under run/ (mode 0600) for everything on this machine that talks to it."""
-    password = redis_password()
-    if password:
-        return password
-    password = secrets.token_hex(16)
-    descriptor = os.open(redis_password_file(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(password)
-    return password
+    start (see ensure_secret)."""
+    return ensure_secret(REDIS_PASSWORD_VAR, redis_password_file())
 
 
 def redis_url() -> str:
@@ -164,6 +168,24 @@ def redis_timeout_s() -> float:
 
 def mms_port() -> int:
     return env_port("POLYSERVE_MMS_PORT", 8080)
+
+
+MMS_TOKEN_VAR = "POLYSERVE_MMS_TOKEN"
+
+
+def mms_token_file(folder: Path) -> Path:
+    """Where the generated bearer token of MMS's management API is kept (owner-only)."""
+    return folder / "management.token"
+
+
+def mms_token(folder: Path) -> str | None:
+    """POLYSERVE_MMS_TOKEN, else the token generated for the MMS run in `folder`, if any yet."""
+    return secret(MMS_TOKEN_VAR, mms_token_file(folder))
+
+
+def ensure_mms_token(folder: Path) -> str:
+    """The management API's bearer token, generated at the first start (see ensure_secret)."""
+    return ensure_secret(MMS_TOKEN_VAR, mms_token_file(folder))
 
 
 def backend_urls() -> dict[str, str]:

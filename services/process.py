@@ -8,7 +8,6 @@ readiness is a predicate polled with a deadline, not a sleep.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import signal
@@ -150,42 +149,3 @@ def tree_pids(leaders: Iterable[psutil.Process]) -> list[int]:
         except psutil.Error:
             continue
     return pids
-
-
-def process_record(process: subprocess.Popen) -> dict[str, float]:
-    """What identifies a started process later: its pid and its start time."""
-    return {"pid": process.pid, "started": psutil.Process(process.pid).create_time()}
-
-
-def recorded_process(record: dict[str, float]) -> psutil.Process | None:
-    """The live process a record names, or None if it is gone (or the pid was reused)."""
-    try:
-        process = psutil.Process(int(record["pid"]))
-        if abs(process.create_time() - record["started"]) < 1e-3:
-            return process
-    except (KeyError, TypeError, ValueError, psutil.Error):
-        pass
-    return None
-
-
-def write_pidfile(path: Path, process: subprocess.Popen) -> None:
-    """Record a started process so a later `stop` finds it, and only it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(process_record(process)))
-
-
-def pidfile_process(path: Path) -> psutil.Process | None:
-    """The live process a pid file names, or None if it is gone (or the pid was reused)."""
-    try:
-        return recorded_process(json.loads(path.read_text()))
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def stop_pidfile(path: Path) -> bool:
-    """Stop the process group a pid file names; True if something was running."""
-    process = pidfile_process(path)
-    if process is not None:
-        stop_group(process.pid)
-    path.unlink(missing_ok=True)
-    return process is not None

@@ -1,8 +1,8 @@
 """The three backends of the local stack, described uniformly for `python -m services`.
 
 Each backend is driven through its own command (`python -m services.<name> start|stop`), so
-the stack adds no second way of starting anything; it only knows ports, URLs, and where each
-backend records the processes it started.
+the stack adds no second way of starting anything; it only knows ports, URLs, and each
+backend's lifecycle (its supervisor, what healthy means).
 """
 
 from __future__ import annotations
@@ -10,94 +10,63 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
-import psutil
 
 from services.config import (
     LOCALHOST,
-    RunFiles,
-    backend_urls,
     flask_port,
+    flask_workers,
     gateway_port,
     redis_port,
+    run_dir,
 )
+from services.flask import server as flask_server
+from services.lifecycle import Lifecycle
 from services.mms import server as mms_server
 from services.mms.settings import MmsSettings
-from services.process import http_ok, pidfile_process, tree_pids
+from services.redisai import server as redisai_server
 
 
 @dataclass(frozen=True)
 class Backend:
     name: str
-    url: str
+    lifecycle: Lifecycle
     management_url: str | None
     ports: dict[str, int]
     """What listens where, by name: checked before anything starts."""
-    module: str
-    """The package whose `start|stop` command runs this backend."""
-    leaders: Callable[[], list[psutil.Process]]
-    """The live processes this backend's start recorded (each leads a process group)."""
-    log: Path
-    detail: Callable[[], str] = lambda: ""
-    """Health beyond /ping, where the backend has more to say (MMS: its workers)."""
 
-    def run(self, action: str) -> int:
-        return subprocess.call([sys.executable, "-m", self.module, action])
+    @property
+    def url(self) -> str:
+        return self.lifecycle.url
 
     def pids(self) -> list[int]:
-        return tree_pids(self.leaders())
+        """Every process of the backend now: each supervised program's tree."""
+        return self.lifecycle.supervisor.pids()
 
     def healthy(self) -> bool:
-        return http_ok(f"{self.url}/ping")
+        return self.lifecycle.ready()
 
-
-def _from_pidfiles(*paths: Path) -> Callable[[], list[psutil.Process]]:
-    return lambda: [p for p in map(pidfile_process, paths) if p is not None]
-
-
-def _mms_leaders(settings: MmsSettings) -> Callable[[], list[psutil.Process]]:
-    """MMS's JVM launcher and its nginx front, as the state file records them."""
-
-    def leaders() -> list[psutil.Process]:
-        found = []
-        for pid in mms_server.recorded_pids(settings):
-            try:
-                found.append(psutil.Process(pid))
-            except psutil.Error:
-                continue
-        return found
-
-    return leaders
-
-
-def _mms_workers(settings: MmsSettings) -> str:
-    ready = (f"{m} {mms_server.ready_workers(settings, m)}" for m in settings.models)
-    return f"workers READY of {settings.workers}: {', '.join(ready)}"
+    def run(self, action: str) -> int:
+        return subprocess.call([sys.executable, "-m", f"services.{self.name}", action])
 
 
 def backends() -> dict[str, Backend]:
-    urls = backend_urls()
     mms = MmsSettings.from_env()
-    flask_run, redis_run = RunFiles("flask"), RunFiles("redisai")
+    redis_folder = run_dir("redisai")
+    redis = redisai_server.RedisSettings.from_environment(redis_port(), redis_folder / "data")
     return {
         "flask": Backend(
-            "flask", urls["flask"], None, {"flask": flask_port()}, "services.flask.server",
-            _from_pidfiles(flask_run.pid("gunicorn")), flask_run.log("gunicorn"),
+            "flask", flask_server.lifecycle(flask_port(), flask_workers()),
+            None, {"flask": flask_port()},
         ),
         "mms": Backend(
-            "mms", mms.inference_url, mms.management_url,
-            {"mms inference": mms.port, "mms management": mms.management_port}, "services.mms",
-            _mms_leaders(mms), mms.log_dir,
-            lambda: _mms_workers(mms),
+            "mms", mms_server.lifecycle(mms), mms.management_url,
+            {"mms inference": mms.port, "mms management": mms.management_port},
         ),
         "redisai": Backend(
-            "redisai", urls["redisai"], f"redis://{LOCALHOST}:{redis_port()}",
-            {"redis": redis_port(), "gateway": gateway_port()}, "services.redisai",
-            _from_pidfiles(redis_run.pid("redis"), redis_run.pid("gateway")),
-            redis_run.log("gateway"),
+            "redisai", redisai_server.lifecycle(redis, gateway_port(), redis_folder),
+            f"redis://{LOCALHOST}:{redis_port()}",
+            {"redis": redis_port(), "gateway": gateway_port()},
         ),
     }  # fmt: skip
 

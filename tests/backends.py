@@ -19,6 +19,7 @@ from models import registry
 from models.artifacts import ModelFiles
 from services.contract.dataplane import DataPlane
 from services.flask.app import create_app
+from services.lifecycle import bring_up
 from services.mms import server as mms
 from services.mms.engines import MXNET, ONNXRUNTIME
 from services.mms.settings import MAX_PORT, MmsSettings
@@ -50,7 +51,7 @@ def in_process_backend(run_dir: Path) -> Iterator[str]:
 def flask_backend(run_dir: Path, workers: int = 2) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "services.flask", "--port", str(port)]
+    command = [sys.executable, "-m", "services.flask", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
     env = {"POLYSERVE_RUN": str(run_dir)}
     with serving(command, run_dir / "flask.log", f"{url}/ping", env):
@@ -63,7 +64,8 @@ def mms_settings(
     """MMS on free ports with everything it writes (logs, sockets, temp) under run_dir,
     serving `models` (default: every served model).
 
-    The front's port could be any; MMS's own management port must be below MAX_PORT.
+    Both ports are the nginx front's (inference, and management with its token); MMS itself
+    listens on unix sockets in the run folder.
     """
     return MmsSettings(
         engine=engine,
@@ -81,12 +83,12 @@ def mms_server(settings: MmsSettings) -> Iterator[MmsSettings]:
     """A running MMS behind its nginx front, every model's workers READY; all stopped on exit."""
     for model in settings.models:
         ensure_archive(registry.get(model), ModelFiles.of(model), settings.engine)
-    started = mms.start(settings)
+    lifecycle = mms.lifecycle(settings)
+    bring_up(lifecycle)
     try:
-        mms.wait_ready(settings, started)
         yield settings
     finally:
-        mms.stop(settings)
+        lifecycle.supervisor.stop()
 
 
 @contextmanager

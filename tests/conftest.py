@@ -26,6 +26,7 @@ FAST = {
     "tests/mms/test_handler.py",
     "tests/redisai/test_coalescer.py",
     "tests/redisai/test_fast_path.py",
+    "tests/hostile/test_wire.py",
 }
 FAST_FOLDERS = ("tests/models/",)
 IN_PROCESS_BACKEND = "in-process"

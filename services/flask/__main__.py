@@ -1,43 +1,46 @@
-"""Run the Flask backend under gunicorn in the foreground.
+"""The Flask backend: gunicorn (gthread workers) under supervisord.
 
-    python -m services.flask [--port PORT] [--workers N] [--app model|noop]
+    python -m services.flask serve [--port PORT] [--workers N] [--app model|noop]
+    python -m services.flask start|stop|status
 
-Serves every model of the registry (POLYSERVE_MODELS chooses), exporting the TorchScript
-artifact of each first if it is missing. `--app noop` serves the ceiling
-(services/flask/noop.py) under the same gunicorn configuration, for the comparison.
+`serve` runs in the foreground until stopped (Ctrl-C, SIGTERM); `start` runs the same in
+the background and waits until /ping answers; `stop` stops what `start` started, also after
+a crash; `status` says what the supervisor knows. Both serve every model of the registry
+(POLYSERVE_MODELS chooses), exporting the TorchScript artifact of each first where missing
+or stale. `--app noop` serves the ceiling (services/flask/noop.py) under the same gunicorn
+configuration, for the comparison.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from services.config import FLASK_PORT_VAR, FLASK_WORKERS_VAR, flask_port, flask_workers
+from services.config import flask_port, flask_workers
 from services.exports import export_if_stale
+from services.flask import server
+from services.lifecycle import run_action, starting
 
-GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
-APPS = {"model": "services.flask.wsgi:app", "noop": "services.flask.noop:app"}
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.flask",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=["serve", "start", "stop", "status"])
+    parser.add_argument("--port", type=int, default=None, help="default $POLYSERVE_FLASK_PORT")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--app", choices=server.APPS, default="model")
+    args = parser.parse_args(argv)
+    port = args.port or flask_port()
+    workers = args.workers or flask_workers()
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.flask", description=__doc__)
-    parser.add_argument("--port", type=int, help=f"default {flask_port()} (${FLASK_PORT_VAR})")
-    parser.add_argument("--workers", type=int, help=f"default {flask_workers()}")
-    parser.add_argument("--app", choices=APPS, default="model")
-    args = parser.parse_args()
-    if args.port is not None:
-        os.environ[FLASK_PORT_VAR] = str(args.port)
-    if args.workers is not None:
-        os.environ[FLASK_WORKERS_VAR] = str(args.workers)
-    flask_port(), flask_workers()  # fail here, loudly, on a bad value
-
-    if args.app == "model":
+    lifecycle = server.lifecycle(port, workers, args.app)
+    if args.app == "model" and starting(lifecycle, args.action):
         export_if_stale("torchscript")
-    gunicorn = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
-    os.execv(sys.executable, [*gunicorn, APPS[args.app]])
+    return run_action(lifecycle, args.action)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -34,6 +34,10 @@ def _respond(reply: Reply) -> Response:
 def create_app(plane: DataPlane) -> Flask:
     app = Flask("polyserve")
     app.config["MAX_CONTENT_LENGTH"] = v2.MAX_BODY_BYTES
+    # Only the contract's methods and paths: no automatic OPTIONS answer, and no redirect of
+    # `//` to `/` (a 308 a POST may not follow); both are a 405 or 404 in the contract's shape.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    app.url_map.merge_slashes = False
     app.register_blueprint(v2_blueprint(v2.V2Plane(plane, PLATFORM)))
 
     @app.post("/predictions/<model>")

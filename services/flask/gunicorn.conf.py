@@ -1,20 +1,23 @@
 """gunicorn settings for the Flask backend; environment overrides are read in services.config."""
 
-from services.config import bind_host, flask_port, flask_threads, flask_workers, run_dir
+from services.config import flask_threads, flask_workers, run_dir
 
-bind = f"{bind_host()}:{flask_port()}"
+# No `bind`: the launcher binds a unix socket that only the nginx front connects to
+# (services/flask/server.py).
 workers = flask_workers()
 # gthread keeps connections alive (sync closes each one) and overlaps socket I/O with the
 # model call; see the issue notes for the measurements behind the choice.
-worker_class = "gthread"
+worker_class = "services.flask.worker.ContractErrorsWorker"  # gthread, errors in JSON
 threads = flask_threads()
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
-# Headers are small in this contract; the body limit is enforced by the app (413 in JSON).
-limit_request_line = 4096
-limit_request_fields = 50
-limit_request_field_size = 8190
+# The nginx front bounds the request line and every header (and answers what it refuses in
+# the contract's JSON); gunicorn's own limits, lower, would answer in HTML: lifted to the most
+# it allows (0: no limit). The body limits are the front's and the app's (413 in JSON).
+limit_request_line = 0
+limit_request_fields = 32768
+limit_request_field_size = 0
 max_requests = 0
 accesslog = str(run_dir("flask") / "access.log")
 errorlog = "-"

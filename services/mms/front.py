@@ -1,73 +1,80 @@
-"""The nginx front of MMS's inference API: its configuration and its command.
+"""The nginx front of MMS's inference and management APIs: its configuration and command.
 
 nginx listens on the contract's port and proxies to MMS on a unix socket in the run folder
-(services/mms/nginx.conf says why). The error bodies nginx answers by itself are rendered
-here from services.contract at every start, so their bytes live in one place.
+(services/mms/nginx.conf says why); on the management port (127.0.0.1 only) it checks a
+bearer token and every model name and archive before MMS's management socket sees them.
+The error bodies nginx answers by itself are rendered here from services.contract at every
+start, so their bytes live in one place; so are the name and query patterns it checks.
 """
 
 from __future__ import annotations
 
-import grp
-import os
-import pwd
 import re
-import shutil
 from pathlib import Path
 
+from models.spec import InvalidInput
+from services.config import LOCALHOST
 from services.contract import v2
 from services.contract.errors import (
-    MethodNotAllowed,
     ModelNotFound,
-    ModelNotReady,
     PayloadTooLarge,
-    RouteNotFound,
-    error_response,
+    error_body,
 )
 from services.contract.protocol import MAX_BODY_BYTES, UNHEALTHY, render
+from services.nginx import (
+    INTERCEPTING_ERROR_PAGES,
+    MALFORMED,
+    PROTOCOL_ERROR_PAGES,
+    FrontError,
+    bad_request,
+    error_pages,
+    listen_address,
+    nginx_string,
+    plain_path,
+    protocol_errors,
+    render_template,
+    user_directive,
+    v1_error,
+    v2_error,
+)
 
 TEMPLATE = Path(__file__).with_name("nginx.conf")
-PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 MODEL_VARIABLE = "${model}"  # the model name nginx captured from the request's path
 VERSION_VARIABLE = "${version}"  # and the version, on the v2 routes that name one
 MARKERS = {MODEL_VARIABLE: "MODEL-NAME-MARKER", VERSION_VARIABLE: "VERSION-MARKER"}
-UNAVAILABLE = "the model server cannot answer now; try again shortly"
 
-
-class FrontError(RuntimeError):
-    """nginx is missing or its configuration cannot be rendered."""
-
-
-def nginx_binary() -> str:
-    nginx = shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
-        None,
-    )
-    if nginx is None:
-        raise FrontError("nginx not found: install it (Debian: apt-get install nginx-light)")
-    return nginx
-
-
-def command(config: Path, prefix: Path) -> list[str]:
-    """nginx in the foreground (`daemon off` in the config), so it leads its process group."""
-    return [nginx_binary(), "-p", f"{prefix}/", "-c", str(config)]
-
-
-def nginx_string(body: bytes, variables: tuple[str, ...] = ()) -> str:
-    """`body` as a quoted nginx string that `return` answers byte for byte.
-
-    nginx would read `$name` in it as a variable and has no escape for `$`: only the
-    `variables` given are allowed.
-    """
-    text = body.decode()
-    pieces = re.split(f"({'|'.join(map(re.escape, variables))})", text) if variables else [text]
-    quoted = []
-    for piece in pieces:
-        if piece not in variables:
-            if "$" in piece:
-                raise FrontError(f"a '$' in {text!r} would be read by nginx as a variable")
-            piece = piece.replace("\\", "\\\\").replace("'", "\\'")
-        quoted.append(piece)
-    return "'" + "".join(quoted) + "'"
+# The management API's model names: letters, digits, '_', '-' and '.', not starting with a
+# dot, at most 64 characters. Nothing in them needs escaping in a path, a query, a file name,
+# a log line or a JSON string, and no name is '.' or '..'.
+MODEL_NAME = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}"
+# A registration's url: a plain .mar file name, resolved by MMS inside the model store. No
+# scheme (MMS would download http(s) URLs), no '/' and no '..' (no way out of the store).
+ARCHIVE = r"(?![^&]*\.\.)[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}\.mar"
+NUMBER = r"[0-9]{1,6}"
+# Every query parameter MMS 1.1.11's management API reads, each with the values it may take;
+# the runtime, handler and preload_model overrides are left out: the archive says those.
+# No '%' or '+' is in any value, so what nginx checks is what MMS decodes.
+QUERY_PARAMETERS = {
+    "url": ARCHIVE,
+    "model_name": MODEL_NAME,
+    "synchronous": "(?:true|false)",
+    **dict.fromkeys(
+        ("batch_size", "max_batch_delay", "initial_workers", "response_timeout",
+         "min_worker", "max_worker", "limit", "next_page_token"),
+        NUMBER,
+    ),
+}  # fmt: skip
+MANAGEMENT_MAX_BODY = 1024  # parameters go in the query string: a body is never passed on
+TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{32,}=*")  # RFC 6750 b64token, as long as a generated one
+BAD_NAME = "model names are 1 to 64 letters, digits, '_', '-' or '.', not starting with '.'"
+BAD_QUERY = (
+    "the query may only hold url=<archive>.mar (a file in the model store), "
+    f"model_name=<name> ({BAD_NAME}), synchronous=true|false and "
+    "numbers for batch_size, max_batch_delay, initial_workers, response_timeout, "
+    "min_worker, max_worker, limit and next_page_token, each as is (not percent-encoded)"
+)
+UNNAMED = "registering a model needs url=<archive>.mar and model_name=<name> in the query"
+UNAUTHORIZED = "the management API needs the header Authorization: Bearer <token>"
 
 
 def with_variables(body: bytes) -> str:
@@ -80,78 +87,76 @@ def with_variables(body: bytes) -> str:
 
 
 def error_bodies() -> dict[str, str]:
-    """The bodies nginx answers by itself, as nginx strings, from the contract's one table
-    (v1) and the protocol's (v2)."""
-
-    def error(exception: Exception) -> bytes:
-        return render(error_response(exception)[1])
-
-    def v2_error(exception: Exception) -> bytes:
-        return render(v2.error_reply(exception)[1])
-
+    """The bodies this front answers by itself, as nginx strings: the ones every front has
+    (services.nginx.error_pages) and MMS's own, from the contract's one table (v1) and the
+    protocol's (v2)."""
     model, version = MARKERS[MODEL_VARIABLE], MARKERS[VERSION_VARIABLE]
     return {
-        "method_not_allowed": nginx_string(error(MethodNotAllowed())),
-        "route_not_found": nginx_string(error(RouteNotFound())),
-        "model_not_found": with_variables(error(ModelNotFound(model))),
-        "payload_too_large": nginx_string(error(PayloadTooLarge(MAX_BODY_BYTES))),
-        "unavailable": nginx_string(error(ModelNotReady(UNAVAILABLE))),
+        **error_pages(),
+        "bad_request": bad_request(MALFORMED),
+        "model_not_found": with_variables(v1_error(ModelNotFound(model))),
         "unhealthy": nginx_string(render(UNHEALTHY)),
         "v2_server_metadata": nginx_string(render(v2.SERVER_METADATA[1])),
-        "v2_method_not_allowed": nginx_string(v2_error(MethodNotAllowed())),
-        "v2_route_not_found": nginx_string(v2_error(RouteNotFound())),
         "v2_model_not_found": with_variables(v2_error(ModelNotFound(model))),
         "v2_version_not_found": with_variables(v2_error(ModelNotFound(model, version))),
-        "v2_payload_too_large": nginx_string(v2_error(PayloadTooLarge(v2.MAX_BODY_BYTES))),
-        "v2_unavailable": nginx_string(v2_error(ModelNotReady(UNAVAILABLE))),
+        "unauthorized": nginx_string(render(error_body(401, "Unauthorized", UNAUTHORIZED))),
+        "bad_model_name": nginx_string(v1_error(InvalidInput(BAD_NAME))),
+        "bad_query": nginx_string(v1_error(InvalidInput(BAD_QUERY))),
+        "unnamed": nginx_string(v1_error(InvalidInput(UNNAMED))),
+        "management_too_large": nginx_string(v1_error(PayloadTooLarge(MANAGEMENT_MAX_BODY))),
     }
 
 
-def listen_address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+def management_query() -> str:
+    """A regex for a whole query string made only of the parameters MMS's management API
+    reads, each with a value it may take (a parameter given twice is checked each time)."""
+    pair = "|".join(f"{name}={values}" for name, values in QUERY_PARAMETERS.items())
+    return f"^(?:(?:{pair})(?:&(?:{pair}))*)?$"
 
 
-def user_directive() -> str:
-    """Workers run as whoever runs MMS, so they can reach its socket in the run folder.
-
-    Only a master started as root would switch them to another user (nobody, by default),
-    who may not even get through the run folder's parents; started by anyone else, nginx
-    keeps its own user and the directive is left out.
-    """
-    if os.geteuid() != 0:
-        return ""
-    user, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
-    return f"user {user} {group};  # as the launcher: MMS, its socket and the run folder are its"
-
-
-def plain_path(path: Path) -> str:
-    """A path nginx reads as one token as it is; anything else is refused, not quoted."""
-    text = str(path)
-    if re.search(r"[\s;{}'\"\\$#]", text):
-        raise FrontError(f"nginx cannot be given the path {text!r}: move the run folder")
-    return text
+def bearer_token(token: str) -> str:
+    """The token, as nginx may compare it (a quoted string: no '$', quote or space)."""
+    if not TOKEN.fullmatch(token):
+        raise FrontError(
+            "the MMS management token must be at least 32 of A-Z a-z 0-9 . _ ~ + / - "
+            "(POLYSERVE_MMS_TOKEN, or remove the generated run/mms/management.token)"
+        )
+    return token
 
 
 def render_config(
-    *, host: str, port: int, socket: Path, temp_dir: Path, pid_file: Path, access_log: Path
+    *,
+    host: str,
+    port: int,
+    socket: Path,
+    management_port: int,
+    management_socket: Path,
+    token: str,
+    temp_dir: Path,
+    pid_file: Path,
+    access_log: Path,
 ) -> str:
-    """nginx.conf with this run's addresses, paths and the contract's error bodies."""
+    """nginx.conf with this run's addresses, paths, the management API's token and the
+    contract's error bodies. The management port listens on 127.0.0.1 whatever `host` is."""
     values = {
         "listen": listen_address(host, port),
         "socket": plain_path(socket),
+        "management_listen": listen_address(LOCALHOST, management_port),
+        "management_socket": plain_path(management_socket),
+        "management_token": bearer_token(token),
+        "management_max_body": str(MANAGEMENT_MAX_BODY),
+        "model_name": MODEL_NAME,
+        "management_query": management_query(),
         "temp_dir": plain_path(temp_dir),
         "pid_file": plain_path(pid_file),
         "access_log": plain_path(access_log),
         "max_body": str(MAX_BODY_BYTES),
         "v2_max_body": str(v2.MAX_BODY_BYTES),
         "user": user_directive(),
+        "protocol_errors": protocol_errors(),
+        "protocol_error_pages": PROTOCOL_ERROR_PAGES,
+        "intercepting_error_pages": INTERCEPTING_ERROR_PAGES,
         **error_bodies(),
     }
 
-    def fill(match: re.Match[str]) -> str:
-        try:
-            return values[match.group(1)]
-        except KeyError:
-            raise FrontError(f"{TEMPLATE} has an unknown placeholder {match.group(0)}") from None
-
-    return PLACEHOLDER.sub(fill, TEMPLATE.read_text())
+    return render_template(TEMPLATE, values)

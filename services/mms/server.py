@@ -1,7 +1,7 @@
-"""Start, watch and stop one MMS server (JVM front end, Python workers) and its nginx front.
+"""One MMS server (JVM front end, Python workers) and its nginx front, under supervisord.
 
-MMS and nginx each run in their own session, so stopping the two process groups takes the
-JVM, every worker and every nginx process with them; the state file records both leaders.
+Two supervised programs: MMS's launcher (which runs the JVM, which runs the workers) and
+nginx; a killed JVM or nginx is restarted, and its reaper stops what it left behind.
 nginx answers the contract's port and proxies to MMS's unix socket (services/mms/front.py).
 Readiness needs two answers, since neither of MMS's own can be trusted alone:
 the management API must list the configured number of workers as READY (its READY only
@@ -14,32 +14,23 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models import registry
+from services import nginx
 from services.contract.protocol import describe as model_description
 from services.contract.protocol import render
-from services.mms import front
+from services.lifecycle import Lifecycle
 from services.mms.handler import ARCHIVE_INFO
 from services.mms.plugin import ensure_plugin
 from services.mms.settings import MmsSettings
-from services.process import (
-    StartupError,
-    http_ok,
-    log_tail,
-    process_record,
-    recorded_process,
-    spawn,
-    stop_group,
-    wait_until,
-)
+from services.process import StartupError, http_ok, log_tail
+from services.supervision import Program, Supervisor
 
 READY = "READY"
 LOAD_FAILED = "Load model failed"  # what MMS logs each time a worker dies while loading
@@ -47,26 +38,12 @@ START_TIMEOUT = 120.0
 
 
 def command(settings: MmsSettings) -> list[str]:
-    """MMS's own launcher, kept in the foreground so it leads the process group."""
+    """MMS's own launcher, kept in the foreground: its exit is the server's."""
     return [
         sys.executable, "-m", "mms.model_server", "--start", "--foreground",
         "--mms-config", str(settings.config_file),
         "--model-store", str(settings.model_store),
     ]  # fmt: skip
-
-
-def front_command(settings: MmsSettings) -> list[str]:
-    return front.command(settings.nginx_config, settings.tmp_dir / "nginx")
-
-
-@dataclass(frozen=True)
-class Started:
-    """The two process group leaders one start made."""
-
-    mms: subprocess.Popen
-    front: subprocess.Popen
-    log_offset: int = 0
-    """Where this start's output begins in server.log, which every start appends to."""
 
 
 def archive_version(archive: Path) -> str:
@@ -90,48 +67,41 @@ def models_lines(settings: MmsSettings) -> str:
 def prepare(settings: MmsSettings) -> None:
     models = models_lines(settings)
     ensure_plugin()
-    front.nginx_binary()  # missing nginx stops the start before anything runs
+    nginx.nginx_binary()  # missing nginx stops the start before anything runs
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)  # sockets of a server killed earlier
     (settings.tmp_dir / "nginx").mkdir(parents=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     settings.models_file.write_text(models)
     settings.config_file.write_text(settings.render_config())
-    settings.nginx_config.write_text(settings.render_nginx_config())
+    settings.write_nginx_config()  # owner-only: it holds the management token
 
 
-def start(settings: MmsSettings) -> Started:
-    """Start MMS and its front in the background, recorded in the state file; does not wait."""
-    prepare(settings)
-    log = settings.log_dir / "server.log"
-    offset = log.stat().st_size if log.exists() else 0
-    mms = spawn(command(settings), log, settings.environment())
-    try:
-        nginx = spawn(front_command(settings), settings.log_dir / "nginx.log")
-    except OSError:
-        stop_group(mms.pid)
-        raise
-    state = {"mms": process_record(mms), "front": process_record(nginx),
-             "engine": settings.engine, "port": settings.port,
-             "management_port": settings.management_port,
-             "models": list(settings.models)}  # fmt: skip
-    settings.state_file.write_text(json.dumps(state) + "\n")
-    return Started(mms, nginx, offset)
+def supervisor(settings: MmsSettings) -> Supervisor:
+    """MMS (its launcher, the JVM, the Python workers) and the nginx front, supervised."""
+    mms = Program(
+        "mms",
+        tuple(command(settings)),
+        env=settings.environment(),
+        start_s=3,
+        stop_wait_s=30,
+        stale=(settings.socket,),
+    )
+    front = nginx.front_program(settings.nginx_config, settings.tmp_dir / "nginx")
+    return Supervisor(settings.folder, (mms, front))
 
 
-def recorded_pids(settings: MmsSettings) -> list[int]:
-    """The live group leaders the state file records (the front first, then MMS); a pid
-    since reused by another process is not ours and is left out."""
-    try:
-        state = json.loads(settings.state_file.read_text())
-    except (FileNotFoundError, ValueError):
-        return []
-    processes = (recorded_process(state.get(key, {})) for key in ("front", "mms"))
-    return [process.pid for process in processes if process is not None]
+def management_headers(settings: MmsSettings) -> dict[str, str]:
+    """The front asks every management call for the bearer token (none before a first start
+    made one: the call then gets its 401, like any caller without it)."""
+    token = settings.management_token
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def management(settings: MmsSettings, method: str, path: str, timeout: float = 30) -> Any:
     """One management API call; returns the decoded JSON, or raises HTTPError/OSError."""
-    request = urllib.request.Request(f"{settings.management_url}{path}", method=method)
+    request = urllib.request.Request(
+        f"{settings.management_url}{path}", method=method, headers=management_headers(settings)
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
 
@@ -164,48 +134,47 @@ def is_ready(settings: MmsSettings) -> bool:
     return every_model and http_ok(f"{settings.inference_url}/ping")
 
 
-def load_failed(settings: MmsSettings, log_offset: int = 0) -> bool:
+def load_failed(log: Path, log_offset: int = 0) -> bool:
     """Whether a worker failed to load the model (MMS then retries it forever).
 
-    Looks at server.log from `log_offset` on: a failure of an earlier start does not count.
+    Looks at MMS's output from `log_offset` on: a failure of an earlier start does not count.
     """
     try:
-        with open(settings.log_dir / "server.log", "rb") as log:
-            log.seek(log_offset)
-            return LOAD_FAILED.encode() in log.read()
+        with open(log, "rb") as output:
+            output.seek(log_offset)
+            return LOAD_FAILED.encode() in output.read()
     except FileNotFoundError:
         return False
 
 
-def _ready_or_failed(settings: MmsSettings, started: Started | None) -> bool:
-    if started is not None and started.front.poll() is not None:
-        log = settings.log_dir / "nginx.log"
-        code = started.front.returncode
-        raise StartupError(f"the nginx front exited with {code}; see {log}:\n{log_tail(log)}")
-    if load_failed(settings, started.log_offset if started else 0):
-        log = settings.log_dir / "server.log"
-        raise StartupError(f"a worker failed to load the model; see {log}:\n{log_tail(log)}")
-    return is_ready(settings)
+def lifecycle(settings: MmsSettings) -> Lifecycle:
+    """MMS's serve|start|stop|status (services.lifecycle); ready once every model's workers
+    are READY and /ping says every model has loaded, failed once a worker failed to load."""
+    processes = supervisor(settings)
+    output = processes.program_log("mms")
+    offset = [0]
 
+    def prepare_start() -> None:
+        prepare(settings)
+        offset[0] = output.stat().st_size if output.exists() else 0
 
-def wait_ready(settings: MmsSettings, started: Started | None = None) -> None:
-    wait_until(
-        lambda: _ready_or_failed(settings, started),
-        START_TIMEOUT,
-        f"MMS ({settings.engine}) workers",
-        settings.log_dir / "server.log",
-        started.mms if started else None,
+    def ready() -> bool:
+        if load_failed(output, offset[0]):
+            raise StartupError(f"a worker failed to load a model; see {output}:\n"
+                               f"{log_tail(output)}")  # fmt: skip
+        return is_ready(settings)
+
+    return Lifecycle(
+        name="mms",
+        supervisor=processes,
+        url=settings.inference_url,
+        prepare=prepare_start,
+        ready=ready,
+        detail=lambda: workers_detail(settings),
+        start_timeout_s=START_TIMEOUT,
     )
 
 
-def stop(settings: MmsSettings) -> bool:
-    """Stop the front and the server the state file records and clean their temp files.
-
-    False when there was none to stop.
-    """
-    pids = recorded_pids(settings)
-    for pid in pids:  # the front first: no request reaches a server that is going away
-        stop_group(pid)
-    settings.state_file.unlink(missing_ok=True)
-    shutil.rmtree(settings.tmp_dir, ignore_errors=True)
-    return bool(pids)
+def workers_detail(settings: MmsSettings) -> str:
+    ready = (f"{m} {ready_workers(settings, m)}" for m in settings.models)
+    return f"(workers READY of {settings.workers}: {', '.join(ready)})"

@@ -2,8 +2,9 @@
 
 Read once at start-up (a bad value stops the launcher with a clear message) and rendered into
 the run folder as the config.properties MMS reads (absolute paths filled in, ports applied)
-and the nginx.conf of its front (services/mms/front.py): nginx listens on the contract port,
-MMS's inference API on a unix socket in the run folder.
+and the nginx.conf of its front (services/mms/front.py): nginx listens on the contract port
+and on the management port (127.0.0.1, bearer token), MMS's two APIs on unix sockets in the
+run folder.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from pathlib import Path
 
 from models import registry
 from models.artifacts import engine_store
-from services.config import LOCALHOST, ConfigError, bind_host, env_int, env_port, run_dir
+from services.config import (
+    LOCALHOST,
+    ConfigError,
+    bind_host,
+    ensure_mms_token,
+    env_int,
+    env_port,
+    mms_token,
+    run_dir,
+    write_private,
+)
 from services.mms import front
 from services.mms.engines import ENGINES, ONNXRUNTIME
 from services.mms.plugin import plugin_dir
@@ -24,7 +35,7 @@ ENGINE_VAR = "POLYSERVE_MMS_ENGINE"
 PORT_VAR = "POLYSERVE_MMS_PORT"
 MANAGEMENT_PORT_VAR = "POLYSERVE_MMS_MANAGEMENT_PORT"
 WORKERS_VAR = "POLYSERVE_MMS_WORKERS"
-MAX_PORT = 32766  # MMS refuses ports from 32767 on ("Invalid port number")
+MAX_PORT = 32766  # MMS refuses TCP ports from 32767 on; both its APIs are on unix sockets now
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 
 
@@ -39,7 +50,7 @@ class MmsSettings:
     port: int
     """The contract's port, where the nginx front listens."""
     management_port: int
-    """MMS's own management API, always on 127.0.0.1."""
+    """Where the front answers MMS's management API, always on 127.0.0.1, with a token."""
     workers: int
     """Workers each model starts with."""
     folder: Path
@@ -56,8 +67,9 @@ class MmsSettings:
         object.__setattr__(self, "folder", self.folder.resolve())
         if self.store is not None:
             object.__setattr__(self, "store", self.store.resolve())
-        if len(str(self.socket).encode()) > MAX_SOCKET_PATH:
-            raise ConfigError(f"the run folder {self.folder} is too deep for MMS's unix socket")
+        for socket in (self.socket, self.management_socket):
+            if len(str(socket).encode()) > MAX_SOCKET_PATH:
+                raise ConfigError(f"the run folder {self.folder} is too deep for MMS's sockets")
 
     @classmethod
     def from_env(cls, engine: str | None = None) -> MmsSettings:
@@ -68,7 +80,7 @@ class MmsSettings:
         settings = cls(
             engine=engine,
             port=env_port(PORT_VAR, 8080),
-            management_port=env_int(MANAGEMENT_PORT_VAR, 8081, 1, MAX_PORT),
+            management_port=env_port(MANAGEMENT_PORT_VAR, 8081),
             workers=env_int(WORKERS_VAR, int(defaults["default_workers_per_model"]), 1, 16),
             folder=run_dir("mms"),
             host=bind_host(),
@@ -94,10 +106,6 @@ class MmsSettings:
         return self.folder / "config.properties"
 
     @property
-    def state_file(self) -> Path:
-        return self.folder / "state.json"
-
-    @property
     def log_dir(self) -> Path:
         return self.folder / "logs"
 
@@ -115,6 +123,17 @@ class MmsSettings:
         return self.tmp_dir / "inference.sock"
 
     @property
+    def management_socket(self) -> Path:
+        """MMS's management API, reached only through the front's management port."""
+        return self.tmp_dir / "management.sock"
+
+    @property
+    def management_token(self) -> str | None:
+        """The bearer token the front asks for on the management port (None before the
+        first start made one): POLYSERVE_MMS_TOKEN, else run/mms/management.token."""
+        return mms_token(self.folder)
+
+    @property
     def models_file(self) -> Path:
         """Each served model's description, for GET /models (the plugin's ModelsEndpoint)."""
         return self.folder / "models.tsv"
@@ -123,21 +142,31 @@ class MmsSettings:
     def nginx_config(self) -> Path:
         return self.folder / "nginx.conf"
 
-    def render_nginx_config(self) -> str:
+    def render_nginx_config(self, token: str) -> str:
         return front.render_config(
             host=self.host,
             port=self.port,
             socket=self.socket,
+            management_port=self.management_port,
+            management_socket=self.management_socket,
+            token=token,
             temp_dir=self.tmp_dir / "nginx",
             pid_file=self.tmp_dir / "nginx.pid",
             access_log=self.log_dir / "nginx-access.log",
         )
 
+    def write_nginx_config(self) -> None:
+        """The front's nginx.conf in the run folder, owner-only since it holds the token
+        (made here at the first start; never on a command line)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        token = ensure_mms_token(self.folder)
+        write_private(self.nginx_config, self.render_nginx_config(token))
+
     def render_config(self) -> str:
         """The committed config.properties with this run's ports and paths filled in."""
         overrides = {
             "inference_address": f"unix:{self.socket}",
-            "management_address": self.management_url,
+            "management_address": f"unix:{self.management_socket}",
             "model_store": str(self.model_store),
             "load_models": ",".join(f"{model}={model}.mar" for model in self.models),
             "polyserve_models_file": str(self.models_file),
@@ -151,11 +180,12 @@ class MmsSettings:
         return "\n".join(lines) + "\n"
 
     def environment(self) -> dict[str, str]:
-        """What MMS and its workers run with: temp and log folders inside the run folder."""
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the archive suffices
+        """What MMS and its workers run with, beyond the environment they inherit: temp and
+        log folders inside the run folder, and no PYTHONPATH (the archive suffices)."""
         tmp = str(self.tmp_dir)
         # TEMP: MMS's launcher passes it on as java.io.tmpdir (and keeps its pid file there);
         # TMPDIR/TMP: anything Python's tempfile makes in the launcher or the workers.
-        env.update(TEMP=tmp, TMPDIR=tmp, TMP=tmp)
-        env.update(LOG_LOCATION=str(self.log_dir), METRICS_LOCATION=str(self.log_dir))
-        return env
+        return {
+            "PYTHONPATH": "", "TEMP": tmp, "TMPDIR": tmp, "TMP": tmp,
+            "LOG_LOCATION": str(self.log_dir), "METRICS_LOCATION": str(self.log_dir),
+        }  # fmt: skip

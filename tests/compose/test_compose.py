@@ -1,9 +1,9 @@
 """The whole stack in containers, for real: the contract and the Open Inference Protocol on
 every published backend, MMS scaled through its management API inside the stack, a Locust
-run through the locust service, and the model still served after redis restarts (from its
-AOF on the volume).
+run through the locust service, the model still served after redis restarts (from its AOF
+on the volume), and every backend serving again by itself after its main process is killed.
 
-Needs a Docker engine (see conftest.py). Order matters: the restart comes last.
+Needs a Docker engine (see conftest.py). Order matters: the restart and the kills come last.
 """
 
 from __future__ import annotations
@@ -26,10 +26,14 @@ SCALE_SCRIPT = r"""
 import json, os, sys, urllib.request
 want = sys.argv[1]
 base = "http://127.0.0.1:8081/models/fizzbuzz"
+with open(os.environ["POLYSERVE_RUN"] + "/mms/management.token") as file:
+    auth = {"Authorization": "Bearer " + file.read().strip()}
 if want != "-":
     url = f"{base}?min_worker={want}&synchronous=true"
-    urllib.request.urlopen(urllib.request.Request(url, method="PUT"), timeout=120).read()
-model = json.loads(urllib.request.urlopen(base, timeout=10).read())
+    request = urllib.request.Request(url, method="PUT", headers=auth)
+    urllib.request.urlopen(request, timeout=120).read()
+model = json.loads(urllib.request.urlopen(urllib.request.Request(base, headers=auth),
+                                          timeout=10).read())
 model = model[0] if isinstance(model, list) else model
 ready = sum(w.get("status") == "READY" for w in model["workers"])
 # MMS 1.1: one model_service_worker.py process per model, which forks one child per worker.
@@ -130,3 +134,37 @@ def test_the_model_survives_a_redis_restart(stack: Stack) -> None:
     assert response.status_code == 200, response.text
     assert response.json() == {"next_number": "FizzBuzz"}
     stack.wait_healthy(["gateway"], timeout=60)
+
+
+# The oldest process whose command line starts with PREFIX, killed with SIGKILL (no procps
+# in the images: /proc read with the shell).
+KILL_SCRIPT = r"""
+for d in /proc/[0-9]*; do
+  case "$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)" in "$1"*) echo "${d#/proc/}";; esac
+done | sort -n | head -1 | xargs -r kill -9
+"""
+VENV_PYTHON = "/opt/polyserve/venv/bin/python"
+KILLED = {  # service -> its main process; what brings it back: Docker or supervisord
+    "redis": "redis-server",  # the container exits; restart: unless-stopped
+    "gateway": "python -m services.redisai.gateway",  # the same
+    "flask": f"{VENV_PYTHON} -m gunicorn",  # supervisord in the container restarts it
+    "mms": "java ",  # the same; the reaper stops the old workers
+}
+
+
+def test_each_backend_serves_again_after_its_main_process_is_killed(stack: Stack) -> None:
+    for service, pattern in KILLED.items():
+        stack.exec(service, "sh", "-c", KILL_SCRIPT, "kill", pattern)
+    for backend in ("flask", "mms", "gateway"):
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                response = predict(stack.url(backend))
+            except requests.RequestException:
+                response = None
+            if response is not None and response.status_code == 200:
+                break
+            assert time.monotonic() < deadline, (backend, response and response.text)
+            time.sleep(1)
+        assert response.json() == {"next_number": "FizzBuzz"}, backend
+    stack.wait_healthy(timeout=180)

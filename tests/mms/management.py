@@ -1,8 +1,8 @@
-"""Small helpers over MMS's management API and its processes, for the tests."""
+"""Small helpers over MMS's management API (through the front, with its token) and its
+processes, for the tests."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import zipfile
@@ -12,6 +12,7 @@ from typing import Any
 import psutil
 import requests
 
+from services.mms import server
 from services.mms.settings import MmsSettings
 
 MODEL = "fizzbuzz"
@@ -20,8 +21,14 @@ TIMEOUT = 60
 WORKER_SCRIPT = "model_service_worker.py"
 
 
-def call(settings: MmsSettings, method: str, path: str) -> requests.Response:
-    return requests.request(method, f"{settings.management_url}{path}", timeout=TIMEOUT)
+def call(
+    settings: MmsSettings, method: str, path: str, headers: dict[str, str] | None = None
+) -> requests.Response:
+    """One management call, with the bearer token unless `headers` replaces it."""
+    headers = server.management_headers(settings) if headers is None else headers
+    return requests.request(
+        method, f"{settings.management_url}{path}", headers=headers, timeout=TIMEOUT
+    )
 
 
 def describe(settings: MmsSettings, model: str) -> dict[str, Any]:
@@ -43,9 +50,15 @@ def worker_processes(settings: MmsSettings) -> list[psutil.Process]:
     the process forks a child for that connection, which loads the model and serves it.
     The forked children are the workers.
     """
-    pid = json.loads(settings.state_file.read_text())["mms"]["pid"]
+    reaper = server.supervisor(settings).pid("mms")
+    assert reaper is not None, "MMS is not running"
+    return workers_under(psutil.Process(reaper))
+
+
+def workers_under(root: psutil.Process) -> list[psutil.Process]:
+    """The MMS workers among `root`'s descendants."""
     workers = []
-    for process in psutil.Process(pid).children(recursive=True):
+    for process in root.children(recursive=True):
         try:
             parent = process.parent()
             if parent is not None and all(

@@ -14,14 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
 import requests
 
+from services import nginx
 from services.contract.protocol import BACKEND_HEADER
-from services.mms import front, server
+from services.mms import server
 from services.mms.settings import MmsSettings
 from services.process import spawn, stop_group, wait_until
-from tests.backends import free_port_below
+from tests.backends import free_port
 
 TIMEOUT = 30
 
@@ -110,26 +112,28 @@ def test_a_model_name_nginx_cannot_quote_gets_mms_own_404(mms: MmsSettings) -> N
 def test_mms_inference_api_is_only_on_its_socket(mms: MmsSettings) -> None:
     assert f"inference_address=unix:{mms.socket}\n" in mms.config_file.read_text()
     assert mms.socket.is_socket()
-    # Every path the rendered nginx config names (pid, temp, logs, socket) is in the run folder.
-    config = re.sub(r"#.*|location .*|rewrite .*", "", mms.nginx_config.read_text())
+    # Every path the rendered nginx config names (pid, temp, logs, sockets) is in the run folder.
+    config = mms.nginx_config.read_text()
+    config = re.sub(r"#.*|location .*|rewrite .*|error_page .*|if .*", "", config)
     paths = re.findall(r"\s(?:unix:)?(/[^\s;]+)[\s;]", config)
-    assert len(paths) == 8
+    assert len(paths) == 9
     assert all(Path(path).is_relative_to(mms.folder) for path in paths), paths
-    assert (mms.tmp_dir / "nginx.pid").read_text().strip() in map(str, server.recorded_pids(mms))
+    front = psutil.Process(server.supervisor(mms).pid("front") or 0).children()
+    assert int((mms.tmp_dir / "nginx.pid").read_text()) in [process.pid for process in front]
 
 
 @pytest.fixture(scope="module")
-def front_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def front_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MmsSettings]:
     """nginx with the launcher's config, in front of a socket no MMS listens on."""
     run = tmp_path_factory.mktemp("front-alone")
-    settings = MmsSettings("onnxruntime", free_port_below(32767), 1, 1, run / "mms")
+    settings = MmsSettings("onnxruntime", free_port(), free_port(), 1, run / "mms")
     (settings.tmp_dir / "nginx").mkdir(parents=True)
-    settings.nginx_config.write_text(settings.render_nginx_config())
+    settings.write_nginx_config()
     log = settings.log_dir / "nginx.log"
-    process = spawn(front.command(settings.nginx_config, settings.tmp_dir / "nginx"), log)
+    process = spawn(nginx.command(settings.nginx_config, settings.tmp_dir / "nginx"), log)
     try:
         wait_until(lambda: _answers(settings.inference_url), 30, "nginx", log, process)
-        yield settings.inference_url
+        yield settings
     finally:
         stop_group(process.pid)
     assert not list(Path(run).rglob("*.pid")), "nginx left its pid file behind"
@@ -143,17 +147,31 @@ def _answers(url: str) -> bool:
     return True
 
 
-def test_while_mms_is_down_predictions_are_a_contract_503(front_alone: str) -> None:
+def test_while_mms_is_down_predictions_are_a_contract_503(front_alone: MmsSettings) -> None:
     response = requests.post(
-        f"{front_alone}/predictions/fizzbuzz", data=b'{"input.1": 1}', timeout=TIMEOUT
+        f"{front_alone.inference_url}/predictions/fizzbuzz",
+        data=b'{"input.1": 1}',
+        timeout=TIMEOUT,
     )
     assert response.status_code == 503
     assert response.json()["type"] == "ServiceUnavailable"
     assert response.headers[BACKEND_HEADER] == "mms"
 
 
-def test_while_mms_is_down_ping_is_unhealthy(front_alone: str) -> None:
-    response = requests.get(f"{front_alone}/ping", timeout=TIMEOUT)
+def test_while_mms_is_down_management_is_a_contract_503_with_the_token(
+    front_alone: MmsSettings,
+) -> None:
+    url = f"{front_alone.management_url}/models"
+    refused = requests.get(url, timeout=TIMEOUT)
+    assert refused.status_code == 401
+    headers = {"Authorization": f"Bearer {front_alone.management_token}"}
+    response = requests.get(url, headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 503
+    assert response.json()["type"] == "ServiceUnavailable"
+
+
+def test_while_mms_is_down_ping_is_unhealthy(front_alone: MmsSettings) -> None:
+    response = requests.get(f"{front_alone.inference_url}/ping", timeout=TIMEOUT)
     assert response.status_code == 503
     assert response.json() == {"status": "Unhealthy"}
     assert response.headers["Content-Type"] == "application/json"
@@ -188,9 +206,10 @@ def test_an_unknown_version_is_named_in_the_404(mms: MmsSettings) -> None:
     ],
 )
 def test_while_mms_is_down_v2_calls_are_a_protocol_503(
-    front_alone: str, method: str, path: str
+    front_alone: MmsSettings, method: str, path: str
 ) -> None:
-    response = requests.request(method, f"{front_alone}{path}", data=b"{}", timeout=TIMEOUT)
+    url = f"{front_alone.inference_url}{path}"
+    response = requests.request(method, url, data=b"{}", timeout=TIMEOUT)
     assert response.status_code == 503
     assert set(response.json()) == {"error"}
     assert response.headers[BACKEND_HEADER] == "mms"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from models.spec import InvalidInput
+from services import nginx
+from services.config import MMS_TOKEN_VAR, ensure_secret, secret
 from services.contract import v2
 from services.contract.errors import (
     MethodNotAllowed,
     PayloadTooLarge,
     RouteNotFound,
+    error_body,
     error_response,
 )
 from services.contract.protocol import MAX_BODY_BYTES, render
@@ -20,9 +25,12 @@ from services.mms import front
 from services.mms.handler import V2_CALL_HEADER, V2_VERSION_HEADER
 from services.mms.settings import MmsSettings
 
+TOKEN = "0123456789abcdef" * 2
+
 
 @pytest.fixture
-def settings(tmp_path: Path) -> MmsSettings:
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MmsSettings:
+    monkeypatch.delenv(MMS_TOKEN_VAR, raising=False)
     return MmsSettings("onnxruntime", 28080, 28081, 1, tmp_path / "mms")
 
 
@@ -33,11 +41,32 @@ def answered(config: str, status: int) -> set[str]:
 
 
 def test_the_bodies_nginx_answers_are_each_protocol_s(settings: MmsSettings) -> None:
-    config = settings.render_nginx_config()
+    config = settings.render_nginx_config(TOKEN)
     method, too_large = MethodNotAllowed(), PayloadTooLarge(MAX_BODY_BYTES)
     v2_too_large = PayloadTooLarge(v2.MAX_BODY_BYTES)
-    assert answered(config, 405) == {v1_body(method), v2_body(method)}
-    assert answered(config, 413) == {v1_body(too_large), v2_body(v2_too_large)}
+    management_too_large = PayloadTooLarge(front.MANAGEMENT_MAX_BODY)
+    assert answered(config, 405) == {v1_body(method), v2_body(method)}  # nginx's, and MMS's
+    assert answered(config, 413) == {
+        v1_body(too_large),
+        v2_body(v2_too_large),
+        v1_body(management_too_large),
+    }
+    assert answered(config, 401) == {
+        render(error_body(401, "Unauthorized", front.UNAUTHORIZED)).decode()
+    }
+    assert answered(config, 400) == {
+        v1_body(InvalidInput(message))
+        for message in (front.BAD_NAME, front.BAD_QUERY, front.UNNAMED)
+    } | {
+        render(error_body(400, "BadRequest", message)).decode()
+        for message in (nginx.MALFORMED, nginx.BAD_TRANSFER_ENCODING, nginx.BAD_VERSION)
+    }
+    assert answered(config, 414) == {
+        render(error_body(414, "URITooLong", nginx.URI_TOO_LONG)).decode()
+    }
+    assert answered(config, 431) == {
+        render(error_body(431, "RequestHeaderFieldsTooLarge", nginx.HEADERS_TOO_LARGE)).decode()
+    }
     assert answered(config, 404) == {
         v1_body(RouteNotFound()),
         v2_body(RouteNotFound()),
@@ -59,35 +88,146 @@ def v2_body(error: Exception) -> str:
 
 
 def test_nginx_strings_escape_quotes_and_refuse_variables() -> None:
-    assert front.nginx_string(b"""{"a":"it's \\\\ here"}""") == """'{"a":"it\\'s \\\\\\\\ here"}'"""
-    with pytest.raises(front.FrontError, match="variable"):
-        front.nginx_string(b'{"message":"costs $5"}')
-    assert front.nginx_string(b'{"m":"${model}"}', ("${model}",)) == """'{"m":"${model}"}'"""
+    assert nginx.nginx_string(b"""{"a":"it's \\\\ here"}""") == """'{"a":"it\\'s \\\\\\\\ here"}'"""
+    with pytest.raises(nginx.FrontError, match="variable"):
+        nginx.nginx_string(b'{"message":"costs $5"}')
+    assert nginx.nginx_string(b'{"m":"${model}"}', ("${model}",)) == """'{"m":"${model}"}'"""
 
 
-def test_the_front_listens_where_asked(tmp_path: Path) -> None:
+def test_the_front_listens_where_asked_and_management_on_loopback(tmp_path: Path) -> None:
     settings = MmsSettings("onnxruntime", 28080, 28081, 1, tmp_path / "mms", host="::")
-    assert "listen [::]:28080;" in settings.render_nginx_config()
+    listens = re.findall(r"^\s*listen (\S+);", settings.render_nginx_config(TOKEN), re.M)
+    assert listens == ["[::]:28080", "127.0.0.1:28081"]
 
 
 def test_a_path_nginx_would_misread_is_refused(tmp_path: Path) -> None:
     settings = MmsSettings("onnxruntime", 28080, 28081, 1, tmp_path / "my run")
-    with pytest.raises(front.FrontError, match="move the run folder"):
-        settings.render_nginx_config()
+    with pytest.raises(nginx.FrontError, match="move the run folder"):
+        settings.render_nginx_config(TOKEN)
 
 
 def test_nginx_accepts_the_rendered_config(settings: MmsSettings) -> None:
     (settings.tmp_dir / "nginx").mkdir(parents=True)
     settings.log_dir.mkdir()
-    settings.nginx_config.write_text(settings.render_nginx_config())
-    command = [*front.command(settings.nginx_config, settings.tmp_dir / "nginx"), "-t", "-q"]
+    settings.write_nginx_config()
+    command = [*nginx.command(settings.nginx_config, settings.tmp_dir / "nginx"), "-t", "-q"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
 
 
+def test_the_token_is_made_once_owner_only_and_only_in_the_config(settings: MmsSettings) -> None:
+    settings.folder.mkdir(parents=True)
+    settings.nginx_config.write_text("an earlier, world-readable config")
+    settings.nginx_config.chmod(0o644)
+    assert settings.management_token is None  # none before the first start
+    settings.write_nginx_config()
+    token = settings.management_token
+    assert token is not None
+    assert re.fullmatch("[0-9a-f]{32}", token)  # secrets.token_hex(16): 128 random bits
+    settings.write_nginx_config()
+    assert settings.management_token == token  # kept across starts
+    for private in (settings.folder / "management.token", settings.nginx_config):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
+    assert f'"{token}"' in settings.nginx_config.read_text()
+    assert token not in settings.render_config()
+
+
+def test_the_environment_gives_the_token(
+    settings: MmsSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = "given-token-of-enough-characters.~+/_"
+    monkeypatch.setenv(MMS_TOKEN_VAR, given)
+    settings.write_nginx_config()
+    assert settings.management_token == given
+    assert not (settings.folder / "management.token").exists()
+    assert f'"{given}"' in settings.nginx_config.read_text()
+
+
+@pytest.mark.parametrize(
+    "token", ["short", "a" * 31, "a" * 32 + "$x", "a" * 32 + '"', "a" * 32 + " b", "a" * 32 + "\n"]
+)
+def test_a_token_nginx_cannot_compare_as_is_is_refused(token: str) -> None:
+    with pytest.raises(nginx.FrontError, match="management token"):
+        front.bearer_token(token)
+
+
+def test_one_secret_helper_generates_or_takes_the_environment_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Redis password and the MMS token are both made by services.config.ensure_secret."""
+    variable, path = "POLYSERVE_TEST_SECRET", tmp_path / "test.secret"
+    monkeypatch.delenv(variable, raising=False)
+    assert secret(variable, path) is None
+    made = ensure_secret(variable, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert ensure_secret(variable, path) == made == secret(variable, path)
+    monkeypatch.setenv(variable, "from-the-environment")
+    assert ensure_secret(variable, path) == "from-the-environment"
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("fizzbuzz", True),
+        ("fizzbuzz_batched", True),
+        ("Model-2.v1", True),
+        ("0", True),
+        ("a..b", True),  # a name, not a dot segment
+        ("b" * 64, True),
+        ("a" * 65, False),
+        ("", False),
+        (".hidden", False),
+        ("..", False),
+        ("../../x", False),
+        ("a/b", False),
+        ("a%2fb", False),
+        ("a\r\nb", False),
+        ("a b", False),
+        ("a+b", False),
+        ("naïve", False),
+    ],
+)
+def test_the_model_name_pattern(name: str, valid: bool) -> None:
+    assert bool(re.fullmatch(front.MODEL_NAME, name)) is valid
+
+
+@pytest.mark.parametrize(
+    ("query", "valid"),
+    [
+        ("", True),
+        ("url=fizzbuzz.mar&model_name=fizzbuzz_again&initial_workers=1&synchronous=true", True),
+        ("url=f.mar&model_name=f&batch_size=8&max_batch_delay=20&response_timeout=60", True),
+        ("min_worker=3&max_worker=3&synchronous=false", True),
+        ("limit=10&next_page_token=2", True),
+        ("url=http://127.0.0.1/x.mar&model_name=x", False),
+        ("url=https%3A%2F%2Fexample.com%2Fx.mar&model_name=x", False),
+        ("url=../x.mar&model_name=x", False),
+        ("url=a..b.mar&model_name=x", False),
+        ("url=..mar&model_name=x", False),
+        ("url=x&model_name=x", False),
+        ("url=.x.mar&model_name=x", False),
+        ("url=x.mar&model_name=.x", False),
+        ("url=x.mar&model_name=a%0d%0ab", False),
+        ("url=x.mar&model_name=" + "a" * 65, False),
+        ("url=x.mar&url=http://x/y.mar", False),
+        ("URL=http://x/y.mar", False),
+        ("url=x.mar;url=http://x/y.mar", False),
+        ("url=x.mar&handler=os:system", False),
+        ("url=x.mar&runtime=python2", False),
+        ("min_worker=-1", False),
+        ("min_worker=1&", False),
+        ("&min_worker=1", False),
+        ("min_worker", False),
+        ("synchronous=yes", False),
+    ],
+)
+def test_the_management_query_pattern(query: str, valid: bool) -> None:
+    assert bool(re.fullmatch(front.management_query(), query)) is valid
+
+
 def proxied_locations(settings: MmsSettings) -> list[str]:
-    blocks = settings.render_nginx_config().split("location ")[1:]
-    return [block for block in blocks if "proxy_pass" in block]
+    blocks = settings.render_nginx_config(TOKEN).split("location ")[1:]
+    return [block for block in blocks if "proxy_pass http" in block]
 
 
 def test_every_proxied_location_keeps_the_connection_to_mms_alive(
@@ -95,8 +235,9 @@ def test_every_proxied_location_keeps_the_connection_to_mms_alive(
 ) -> None:
     """A location's own proxy_set_header replaces all of the server's, Connection too."""
     proxied = proxied_locations(settings)
-    # /ping, /models, two /predictions; v2 live, ready, infer, metadata and model readiness
-    assert len(proxied) == 8
+    # /ping, /models, two /predictions; v2 live, ready, infer, metadata and model readiness;
+    # management's /models and /models/{name} (their proxy_set_header is the server's)
+    assert len(proxied) == 10
     for block in proxied:
         if "proxy_set_header" in block:
             assert 'proxy_set_header Connection "";' in block, block

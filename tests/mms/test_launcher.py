@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,8 +13,8 @@ import psutil
 import requests
 
 from models.artifacts import REPO_ROOT, ModelFiles
-from services.mms.settings import MANAGEMENT_PORT_VAR, MAX_PORT, PORT_VAR
-from tests.backends import free_port_below
+from services.mms.settings import MANAGEMENT_PORT_VAR, PORT_VAR
+from services.process import free_port
 
 
 def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -30,11 +30,11 @@ def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def launcher_env(run: Path) -> dict[str, str]:
-    """A run folder of the test's own and free ports (MMS takes none above MAX_PORT)."""
+    """A run folder of the test's own and free ports (both nginx's: MMS is on sockets)."""
     return {
         "POLYSERVE_RUN": str(run),
-        PORT_VAR: str(free_port_below(MAX_PORT)),
-        MANAGEMENT_PORT_VAR: str(free_port_below(MAX_PORT)),
+        PORT_VAR: str(free_port()),
+        MANAGEMENT_PORT_VAR: str(free_port()),
     }
 
 
@@ -44,7 +44,6 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
     env = launcher_env(tmp_path)
     port = int(env[PORT_VAR])
     started = launcher("start", env)
-    state_file = tmp_path / "mms" / "state.json"
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         # Ready means answering at once, without polling; through the front on `port`.
@@ -53,31 +52,37 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
         )
         assert answer.json() == {"next_number": "FizzBuzz"}
         status = launcher("status", env)
-        assert status.returncode == 0
-        described = json.loads(status.stdout)
-        assert set(described) == {"fizzbuzz", "digits"}
-        assert all(d["workers"][0]["status"] == "READY" for d in described.values())
-        state = json.loads(state_file.read_text())
-        group, front = state["mms"]["pid"], state["front"]["pid"]
-        members = [p for p in psutil.process_iter() if _group_of(p) == group]
-        assert len(members) >= 4  # MMS's start script, the JVM, the model's server, a worker
-        nginx = [p for p in psutil.process_iter() if _group_of(p) == front]
-        assert len(nginx) == 2  # the nginx master and its one worker
+        assert status.returncode == 0, status.stdout
+        # RUNNING once each has stayed up for its start time, STARTING before
+        assert re.search(r"^mms: mms (STARTING|RUNNING) pid \d+", status.stdout, re.M)
+        assert re.search(r"^mms: front (STARTING|RUNNING) pid \d+", status.stdout, re.M)
+        assert "READY of 2: fizzbuzz 2, digits 2" in status.stdout  # workers per model
+        ours = _ours(tmp_path)
+        names = " ".join(" ".join(_cmdline(p)) for p in ours)
+        # supervisord, a reaper each, MMS's launcher, the JVM, a worker server and a worker
+        # per model, nginx's master and its one worker
+        assert len(ours) >= 10, names
+        assert all(name in names for name in ("supervisord", "mms.model_server", "nginx"))
     finally:
         stopped = launcher("stop", env)
     assert stopped.returncode == 0
     assert "stopped" in stopped.stdout
-    assert not any(_group_of(p) in (group, front) for p in psutil.process_iter())
-    assert not state_file.exists()
-    assert not (tmp_path / "mms" / "tmp").exists()  # sockets, archives, nginx's files: gone
+    assert not _ours(tmp_path)
     assert launcher("status", env).returncode == 3
 
 
-def _group_of(process: psutil.Process) -> int | None:
+def _ours(run: Path) -> list[psutil.Process]:
+    """supervisord (its configuration is in the run folder) and everything it leads."""
+    supervisors = [p for p in psutil.process_iter() if str(run) in " ".join(_cmdline(p))
+                   and "supervisord" in " ".join(_cmdline(p))]  # fmt: skip
+    return [*supervisors, *(c for p in supervisors for c in _children(p))]
+
+
+def _children(process: psutil.Process) -> list[psutil.Process]:
     try:
-        return os.getpgid(process.pid)
-    except (ProcessLookupError, psutil.Error):
-        return None
+        return process.children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def test_a_front_port_taken_fails_the_start_and_leaves_nothing(
@@ -90,10 +95,8 @@ def test_a_front_port_taken_fails_the_start_and_leaves_nothing(
         taken.listen()
         started = launcher("start", env)
     assert started.returncode == 1
-    assert "nginx front exited" in started.stderr
+    assert "front exited while starting" in started.stderr
     assert "Address already in use" in started.stderr
-    assert not (tmp_path / "mms" / "state.json").exists()
-    assert not (tmp_path / "mms" / "tmp").exists()
     assert not any(str(tmp_path) in " ".join(_cmdline(p)) for p in psutil.process_iter())
 
 

@@ -1,4 +1,5 @@
-"""MMS's management API for real: list, describe, scale, register, unregister, refuse."""
+"""MMS's management API for real, through the front with its token: list, describe, scale,
+register, unregister, refuse."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from services.mms import server
 from services.mms.settings import MmsSettings
 from tests.mms.management import (
     MODEL,
@@ -84,21 +86,62 @@ def test_register_again_under_another_name_then_delete(mms: MmsSettings) -> None
     assert gone.status_code == 404
 
 
+def registered(settings: MmsSettings) -> list[str]:
+    return [model["modelName"] for model in call(settings, "GET", "/models").json()["models"]]
+
+
+def assert_still_serving(settings: MmsSettings) -> None:
+    """Every served model still registered, loaded (/ping) and answering."""
+    assert sorted(registered(settings)) == sorted(settings.models)
+    assert requests.get(f"{settings.inference_url}/ping", timeout=10).status_code == 200
+    url = f"{settings.inference_url}/predictions/{MODEL}"
+    assert requests.post(url, data=b'{"input.1": 14}', timeout=10).status_code == 200
+
+
 @pytest.mark.parametrize(
     "url",
     [
-        "https://example.com/fizzbuzz.mar",  # refused: downloads go to a closed proxy port
+        "https://example.com/fizzbuzz.mar",  # the front lets no scheme through
         "http://127.0.0.1:1/fizzbuzz.mar",
         "file:///etc/passwd",
-        "/etc/passwd",  # resolved inside the model store, where it does not exist
+        "/etc/passwd",
         "../fizzbuzz.mar",
     ],
 )
 def test_registering_from_outside_the_model_store_is_refused(mms: MmsSettings, url: str) -> None:
     response = call(mms, "POST", f"/models?url={url}&model_name=intruder&synchronous=true")
-    assert response.status_code in (400, 404), response.text
-    listed = [model["modelName"] for model in call(mms, "GET", "/models").json()["models"]]
-    assert "intruder" not in listed
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "InvalidInput"
+    assert "intruder" not in registered(mms)
+
+
+def test_a_missing_archive_fails_to_register_and_the_server_stays_healthy(
+    mms: MmsSettings,
+) -> None:
+    query = "url=nosuch.mar&model_name=nosuch&initial_workers=1&synchronous=true"
+    response = call(mms, "POST", f"/models?{query}")
+    assert response.status_code == 404, response.text
+    assert response.json() == {
+        "code": 404,
+        "type": "ModelNotFoundException",
+        "message": "Model not found in model store: nosuch.mar",
+    }
+    assert_still_serving(mms)
+
+
+def test_a_corrupt_archive_fails_to_register_and_the_server_stays_healthy(
+    mms: MmsSettings,
+) -> None:
+    corrupt = mms.model_store / "corrupt.mar"
+    corrupt.write_bytes(b"PK\x03\x04 not a zip archive at all")
+    try:
+        query = "url=corrupt.mar&model_name=corrupt&initial_workers=1&synchronous=true"
+        response = call(mms, "POST", f"/models?{query}")
+        assert 400 <= response.status_code < 600, response.text
+        assert set(response.json()) == {"code", "type", "message"}
+        assert_still_serving(mms)
+    finally:
+        corrupt.unlink()
 
 
 def _broken_copy(archive: Path, broken: Path) -> None:
@@ -119,7 +162,7 @@ def test_a_model_that_fails_to_load_fails_its_worker_visibly(mms: MmsSettings) -
     try:
         response = call(mms, "POST", f"/models?{query}")
         assert response.status_code in (200, 202), response.text
-        log = mms.log_dir / "server.log"
+        log = server.supervisor(mms).program_log("mms")  # MMS's own output
         assert eventually(lambda: "unknown engine 'nonsense'" in log.read_text())
         assert ready(mms, MODEL) == 1  # its neighbour is untouched
         # MMS's management API still calls the restarting worker READY and its own /ping

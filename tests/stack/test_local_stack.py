@@ -6,10 +6,8 @@ Runs on free ports and a temporary run folder, so a stack a developer has up is 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -21,48 +19,8 @@ from exporters.redisai import stored_meta
 from models import registry
 from models.artifacts import REPO_ROOT, ModelFiles
 from models.fizzbuzz import codec
-from services.mms.settings import MAX_PORT
-from tests.backends import free_port_below
 from tests.readme import OWN_MODEL_SECTION, python_blocks
-
-BACKENDS = ("flask", "mms", "redisai")
-PORT_VARS = (
-    "POLYSERVE_FLASK_PORT",
-    "POLYSERVE_MMS_PORT",
-    "POLYSERVE_MMS_MANAGEMENT_PORT",
-    "POLYSERVE_REDIS_PORT",
-    "POLYSERVE_GATEWAY_PORT",
-)
-
-
-def services(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services", action],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, served_files: dict[str, ModelFiles]
-) -> Iterator[dict]:
-    run = tmp_path_factory.mktemp("stack")
-    ports = {var: str(free_port_below(MAX_PORT)) for var in PORT_VARS}  # MMS takes no higher
-    env = {**os.environ, **ports, "POLYSERVE_RUN": str(run)}
-    started = services("up", env)
-    try:
-        assert started.returncode == 0, started.stdout + started.stderr
-        yield {"env": env, "ports": ports, "run": run, "up": started.stdout}
-    finally:
-        services("down", env)
-
-
-def urls(ports: dict[str, str]) -> dict[str, str]:
-    return {
-        "flask": f"http://127.0.0.1:{ports['POLYSERVE_FLASK_PORT']}",
-        "mms": f"http://127.0.0.1:{ports['POLYSERVE_MMS_PORT']}",
-        "redisai": f"http://127.0.0.1:{ports['POLYSERVE_GATEWAY_PORT']}",
-    }
+from tests.stack.local import BACKENDS, services, urls
 
 
 def test_up_prints_where_each_backend_is(stack: dict) -> None:
@@ -109,7 +67,14 @@ def test_a_bad_request_to_one_model_leaves_the_other_serving(stack: dict) -> Non
 def test_status_reports_every_backend_healthy(stack: dict) -> None:
     report = services("status", stack["env"])
     assert report.returncode == 0, report.stdout
-    assert [line.split()[1] for line in report.stdout.splitlines()[2:]] == ["healthy"] * 3
+    health = report.stdout.split("\n\n")[0].splitlines()[2:]
+    assert [line.split()[1] for line in health] == ["healthy"] * 3
+    processes = report.stdout.split("\n\n")[1].splitlines()[2:]
+    assert [line.split()[:2] for line in processes] == [
+        ["flask", "front"], ["flask", "gunicorn"], ["mms", "front"], ["mms", "mms"],
+        ["redisai", "gateway"], ["redisai", "redis"],
+    ]  # fmt: skip
+    assert all(line.split()[2] in ("STARTING", "RUNNING") for line in processes)
 
 
 def test_up_refuses_a_port_taken_by_someone_else(stack: dict) -> None:
@@ -119,7 +84,7 @@ def test_up_refuses_a_port_taken_by_someone_else(stack: dict) -> None:
     clash = services("up", {**stack["env"], "POLYSERVE_RUN": str(other_run)})
     assert clash.returncode == 1
     assert f"port {stack['ports']['POLYSERVE_FLASK_PORT']} (flask)" in clash.stderr
-    assert not (other_run / "flask" / "gunicorn.pid").exists()
+    assert not (other_run / "flask" / "supervisord.pid").exists()
 
 
 def test_the_readme_tritonclient_lines_agree_on_every_port(stack: dict) -> None:
@@ -213,12 +178,10 @@ def test_the_local_redis_has_a_generated_password_only_its_owner_reads(stack: di
 
 def test_down_stops_everything_up_started(stack: dict) -> None:
     run: Path = stack["run"]
-    recorded = [run / "flask" / "gunicorn.pid", run / "redisai" / "redis.pid"]
-    pids = [json.loads(path.read_text())["pid"] for path in recorded]
-    mms = json.loads((run / "mms" / "state.json").read_text())
-    pids += [mms["mms"]["pid"], mms["front"]["pid"]]  # MMS and its nginx front
-    family = [p for pid in pids for p in [psutil.Process(pid), *psutil.Process(pid).children(True)]]
-    assert len(family) >= 6
+    supervisors = [int((run / name / "supervisord.pid").read_text()) for name in BACKENDS]
+    family = [p for pid in supervisors
+              for p in [psutil.Process(pid), *psutil.Process(pid).children(True)]]  # fmt: skip
+    assert len(family) >= 15
     assert services("down", stack["env"]).returncode == 0
     _, alive = psutil.wait_procs(family, timeout=10)
     assert alive == []

@@ -9,16 +9,33 @@ serves the raw-ASGI ceiling (noop.py) under the same uvicorn settings, for the c
 from __future__ import annotations
 
 import argparse
+import copy
+import logging
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from services.config import bind_host, gateway_port, gateway_workers, redis_timeout_s, redis_url
+from services.redisai.gateway.http_protocol import GatewayHttpProtocol, NoopHttpProtocol
 
-# name -> (import string, whether it is a factory)
+# name -> (import string, whether it is a factory, its HTTP protocol)
 APPS = {
-    "gateway": ("services.redisai.gateway.asgi:app_from_environment", True),
-    "noop": ("services.redisai.gateway.noop:app", False),
+    "gateway": ("services.redisai.gateway.asgi:app_from_environment", True, GatewayHttpProtocol),
+    "noop": ("services.redisai.gateway.noop:app", False, NoopHttpProtocol),
 }
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, and the gateway's own loggers (services.*) through the same handler
+    and format: its redeployments, the failures it answers with a 500 or a 503."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["services"] = {
+        "handlers": ["default"],
+        "level": logging.getLevelName(logging.INFO),
+        "propagate": False,
+    }
+    return config
 
 
 def main() -> None:
@@ -28,16 +45,21 @@ def main() -> None:
     parser.add_argument("--app", choices=APPS, default="gateway")
     args = parser.parse_args()
     redis_url(), redis_timeout_s()  # fail here, loudly, on a bad value
-    app, factory = APPS[args.app]
+    app, factory, protocol = APPS[args.app]
     uvicorn.run(
         app,
         factory=factory,
         host=bind_host(),
         port=args.port,
         workers=args.workers,
+        # Our connections: errors in the contract's JSON, limits on the head, and a request
+        # asking to upgrade is served as plain HTTP/1.1 (http_protocol.py); so no WebSockets.
+        http=protocol,
+        ws="none",
         log_level="info",
+        log_config=log_config(),
         access_log=False,
-        timeout_keep_alive=5,
+        timeout_keep_alive=5,  # http_protocol.IDLE_TIMEOUT_S is the same
     )
 
 

@@ -7,6 +7,7 @@ methods, and the OpenAPI page documenting both protocols.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from services.contract.protocol import CONTENT_TYPE, render
 from services.redisai.gateway import schemas
 from services.redisai.gateway.coalescer import Coalescer
 from services.redisai.gateway.fast_path import PredictionFastPath, read_body
+from services.redisai.gateway.redeploy import Redeployer
 from services.redisai.gateway.redis_model import RedisModel
 from services.redisai.gateway.resp import RespClient
 from services.redisai.gateway.v2_routes import respond as respond_v2
@@ -37,14 +39,16 @@ def respond(reply: Reply) -> Response:
     return Response(render(body), status_code=status, media_type=CONTENT_TYPE)
 
 
-def model_handler(
-    client: RespClient, spec: ModelSpec, timeout_s: float, coalesce_rows: int, calls_in_flight: int
-) -> AsyncModelHandler:
-    model = RedisModel(client, spec, timeout_s)
+def model_handler(model: RedisModel, coalesce_rows: int, calls_in_flight: int) -> AsyncModelHandler:
     predictor: AsyncPredictor = model
     if coalesce_rows:
         predictor = Coalescer(model, coalesce_rows, calls_in_flight)
-    return AsyncModelHandler(spec, predictor, model.version)
+    return AsyncModelHandler(model.spec, predictor, model.version)
+
+
+async def remember_deployments(models: list[RedisModel]) -> None:
+    for model in models:
+        await model.remember_deployment()
 
 
 def create_app(
@@ -56,15 +60,20 @@ def create_app(
 ) -> ASGIApp:
     """The gateway serving `specs`. With `coalesce_rows`, requests for a model waiting
     together share Redis calls, at most `calls_in_flight` at once per model; the client has
-    that many connections per model, so one model's runs never queue behind another's."""
+    that many connections per model, so one model's runs never queue behind another's. A
+    model Redis has lost is deployed again by the gateway itself (redeploy.py)."""
     client = RespClient(redis_url, timeout_s, connections=calls_in_flight * len(specs))
-    plane = AsyncDataPlane(
-        [model_handler(client, spec, timeout_s, coalesce_rows, calls_in_flight) for spec in specs]
-    )
+    redeployer = Redeployer(redis_url)
+    stored = [RedisModel(client, spec, timeout_s, redeployer.model_missing) for spec in specs]
+    plane = AsyncDataPlane([model_handler(m, coalesce_rows, calls_in_flight) for m in stored])
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # How each model is stored (its batching), should it have to be deployed again.
+        remembering = asyncio.create_task(remember_deployments(stored))
         yield
+        remembering.cancel()
+        await redeployer.aclose()
         await client.aclose()
 
     app = FastAPI(
@@ -103,6 +112,13 @@ def create_app(
 
     v2_plane = v2.AsyncV2Plane(plane, PLATFORM)
     app.include_router(v2_router(v2_plane))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> Response:
+        """A bug: the contract's 500 (logged), not Starlette's plain-text one."""
+        if request.url.path.startswith("/v2"):
+            return respond_v2(v2.error_reply(error))
+        return respond(errors.error_response(error))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

@@ -74,6 +74,14 @@ def inference_route(scope: Scope) -> Route | None:
     return None
 
 
+def _internal_error(route: Route, error: Exception) -> Answer:
+    """The answer to an unexpected failure (logged), in the route's protocol."""
+    if route.protocol == "v2":
+        return v2.http_body(v2.error_reply(error))
+    status, document = errors.error_response(error)
+    return status, render(document), CONTENT_TYPE, {}
+
+
 class PredictionFastPath:
     def __init__(
         self, plane: AsyncDataPlane, v2_plane: v2.AsyncV2Plane, backend: str, app: ASGIApp
@@ -88,10 +96,13 @@ class PredictionFastPath:
         if route is None:
             await self.app(scope, receive, self._tagged(send))
             return
-        if route.protocol == "v1":
-            status, payload, content_type, extra = await self._v1(route, scope, receive)
-        else:
-            status, payload, content_type, extra = await self._v2(route, scope, receive)
+        try:
+            if route.protocol == "v1":
+                status, payload, content_type, extra = await self._v1(route, scope, receive)
+            else:
+                status, payload, content_type, extra = await self._v2(route, scope, receive)
+        except Exception as error:  # noqa: BLE001 - a bug: the contract's 500, not uvicorn's text
+            status, payload, content_type, extra = _internal_error(route, error)
         headers = [
             (b"content-type", content_type.encode()),
             (b"content-length", str(len(payload)).encode()),

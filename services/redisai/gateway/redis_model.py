@@ -8,6 +8,9 @@ run with other requests like any MODELEXECUTE.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Sequence
+
 import numpy as np
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -19,6 +22,12 @@ from services.redisai.gateway.resp import Reply, RespClient, bulk_strings, pack
 
 # Replies meaning "this Redis cannot serve the model now", as opposed to a failed run.
 NOT_SERVING_ERRORS = ("model key is empty", "WRONGTYPE", "unknown command")
+# Of those, the one meaning the key is not there at all: a deployment puts it back.
+MISSING_MODEL_ERROR = "model key is empty"
+BATCHING_FIELDS = ("batchsize", "minbatchsize", "minbatchtimeout")  # as the exporter takes them
+
+OnMissing = Callable[[str, Sequence[str]], None]
+"""Told the model's name and the deployment options it was last seen stored with."""
 
 # Open Inference Protocol datatypes -> RedisAI's tensor types.
 REDISAI_TYPES = {
@@ -34,10 +43,20 @@ class RedisModel:
     once (packing every argument on each call cost more than parsing the reply).
     """
 
-    def __init__(self, client: RespClient, spec: ModelSpec, timeout_s: float) -> None:
+    def __init__(
+        self,
+        client: RespClient,
+        spec: ModelSpec,
+        timeout_s: float,
+        on_missing: OnMissing | None = None,
+    ) -> None:
         self.client = client
+        self.spec = spec
         self.key = spec.name
         self.output = spec.output
+        self.on_missing = on_missing
+        self.stored_with: list[str] = []
+        """The batching options (`--batchsize=N` ...) of the stored model, as last seen."""
         timeout_ms = max(1, int(timeout_s * 1000))
         before_input = (
             "AI.DAGEXECUTE_RO", "ROUTING", self.key, "TIMEOUT", timeout_ms,
@@ -64,14 +83,27 @@ class RedisModel:
             raise ModelNotReady("the model run waited in RedisAI's queue past its timeout")
         for element in reply:
             if isinstance(element, Exception):
-                raise _as_domain_error(element, self.key)
+                raise self._domain_error(element)
         outputs = np.frombuffer(reply[-1], dtype=self.output.dtype)
         return outputs.reshape(len(inputs), *self.output.shape[1:])
 
     async def version(self) -> str:
         """The TAG the model is stored with: its weights' sha256 (exporters/redisai.py)."""
-        meta = await self._execute(self._meta)
+        return self._remember(await self._execute(self._meta))
+
+    async def remember_deployment(self) -> None:
+        """Note how the model is stored now, if Redis has it (for a redeployment later)."""
+        with contextlib.suppress(Exception):  # not there, or Redis down: nothing to note yet
+            self._remember(await self.client.execute(self._meta))
+
+    def _remember(self, meta: list[Reply]) -> str:
+        """Its batching options from an `AI.MODELGET ... META` reply; returns its TAG."""
         fields = dict(zip(meta[::2], meta[1::2], strict=True))
+        self.stored_with = [
+            f"--{name}={int(fields[name.encode()])}"
+            for name in BATCHING_FIELDS
+            if name.encode() in fields
+        ]
         return bytes(fields[b"tag"]).decode()
 
     async def _execute(self, command: bytes) -> Reply:
@@ -80,10 +112,13 @@ class RedisModel:
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise ModelNotReady(f"Redis did not answer in time ({error or 'timeout'})") from None
         except ResponseError as error:
-            raise _as_domain_error(error, self.key) from None
+            raise self._domain_error(error) from None
 
-
-def _as_domain_error(error: Exception, key: str) -> Exception:
-    if any(message in str(error) for message in NOT_SERVING_ERRORS):
-        return ModelNotReady(f"model {key!r} is not loaded in Redis")
-    return RuntimeError(f"RedisAI failed: {error}")
+    def _domain_error(self, error: Exception) -> Exception:
+        """The contract's error for an error reply; a missing model is reported on, too."""
+        message = str(error)
+        if MISSING_MODEL_ERROR in message and self.on_missing is not None:
+            self.on_missing(self.key, self.stored_with)
+        if any(text in message for text in NOT_SERVING_ERRORS):
+            return ModelNotReady(f"model {self.key!r} is not loaded in Redis")
+        return RuntimeError(f"RedisAI failed: {error}")
