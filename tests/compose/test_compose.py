@@ -139,9 +139,10 @@ def test_the_model_survives_a_redis_restart(stack: Stack) -> None:
 # The oldest process whose command line starts with PREFIX, killed with SIGKILL (no procps
 # in the images: /proc read with the shell).
 KILL_SCRIPT = r"""
-for d in /proc/[0-9]*; do
+pid=$(for d in /proc/[0-9]*; do
   case "$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)" in "$1"*) echo "${d#/proc/}";; esac
-done | sort -n | head -1 | xargs -r kill -9
+done | sort -n | head -1)
+kill -9 "$pid"
 """
 VENV_PYTHON = "/opt/polyserve/venv/bin/python"
 KILLED = {  # service -> its main process; what brings it back: Docker or supervisord
