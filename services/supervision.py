@@ -29,7 +29,7 @@ from supervisor.xmlrpc import SupervisorTransport
 from models.artifacts import REPO_ROOT
 from services import reaper
 from services.config import write_private
-from services.process import StartupError, log_tail, spawn, tree_pids, wait_until
+from services.process import spawn, tree_pids, wait_until
 
 START_RETRIES = 10
 """Starts in a row that may fail before supervisord gives a program up (FATAL); it waits
@@ -45,8 +45,6 @@ class Program:
     command: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to the environment (kept off the command line: `ps` shows that to anyone)."""
-    autostart: bool = True
-    """False when the backend's `start` starts it itself, once what it needs is ready."""
     start_s: int = 1
     """Running this long counts as started; an earlier exit is retried with back-off."""
     stop_wait_s: int = 20
@@ -107,6 +105,10 @@ class Supervisor:
         """supervisord's own log: which program started, exited, was restarted, and when."""
         return self.log_dir / "supervisord.log"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / "supervisord.pid"
+
     def program_log(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 
@@ -122,7 +124,7 @@ class Supervisor:
             "[supervisord]",
             f"logfile={self.log}",
             "logfile_maxbytes=10MB",
-            f"pidfile={self.folder / 'supervisord.pid'}",
+            f"pidfile={self.pid_file}",
             "[rpcinterface:supervisor]",
             "supervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface",
             "[supervisorctl]",
@@ -135,7 +137,6 @@ class Supervisor:
             lines += [
                 f"[program:{program.name}]",
                 f"command={' '.join(map(_quote, command))}",
-                f"autostart={str(program.autostart).lower()}",
                 f"directory={REPO_ROOT}",
                 "autorestart=true",
                 f"startsecs={program.start_s}",
@@ -187,14 +188,6 @@ class Supervisor:
             return self.rpc().supervisor.getState()["statename"] == "RUNNING"
         except (OSError, xmlrpc.client.Error):
             return False
-
-    def start_program(self, name: str) -> None:
-        try:
-            self.rpc().supervisor.startProcess(name, True)
-        except xmlrpc.client.Fault as fault:
-            log = self.program_log(name)
-            message = f"{name}: {fault.faultString}; see {log}:\n{log_tail(log)}"
-            raise StartupError(message) from None
 
     def states(self) -> list[ProgramState]:
         """What supervisord knows of each program; empty when it does not answer."""
@@ -248,7 +241,7 @@ class Supervisor:
 
     def _supervisord_pid(self) -> int | None:
         try:
-            return int((self.folder / "supervisord.pid").read_text())
+            return int(self.pid_file.read_text())
         except (FileNotFoundError, ValueError):
             return None
 
