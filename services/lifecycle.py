@@ -30,7 +30,8 @@ class Lifecycle:
     supervisor: Supervisor
     url: str
     prepare: Callable[[], None]
-    """Before supervisord starts: exports and rendered configurations."""
+    """Before supervisord starts: the configurations it and the programs read. (Exports are
+    the backend's command's to bring up to date: `starting`.)"""
     ready: Callable[[], bool]
     """The backend serves every model correctly."""
     after_start: Callable[[], None] = field(default=_nothing)

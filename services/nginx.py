@@ -181,3 +181,19 @@ def protocol_errors() -> str:
         "method_not_allowed": nginx_string(v1_error(MethodNotAllowed())),
         "max_header_bytes": str(MAX_HEADER_BYTES),
     })  # fmt: skip
+
+
+def front_values(*, temp_dir: Path, pid_file: Path) -> dict[str, str]:
+    """The placeholders every front's template has: where nginx keeps its files in the run
+    folder, the body limits, the user its workers run as, nginx's own refusals and the
+    bodies every front answers by itself."""
+    return {
+        "temp_dir": plain_path(temp_dir),
+        "pid_file": plain_path(pid_file),
+        "max_body": str(MAX_BODY_BYTES),
+        "v2_max_body": str(v2.MAX_BODY_BYTES),
+        "user": user_directive(),
+        "protocol_errors": protocol_errors(),
+        "protocol_error_pages": PROTOCOL_ERROR_PAGES,
+        **error_pages(),
+    }

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import subprocess
 import sys
 import time
 import xmlrpc.client
@@ -171,12 +170,11 @@ class Supervisor:
         command = dataclasses.replace(self, logs_to_stdout=True)._prepare()
         os.execv(command[0], command)
 
-    def start(self, timeout_s: float = 30) -> subprocess.Popen:
+    def start(self, timeout_s: float = 30) -> None:
         """supervisord in the background, answering on its socket; does not wait for the
         programs (the backend knows what ready means)."""
         process = spawn(self._prepare(), self.log_dir / "supervisord.out")
         wait_until(self.answers, timeout_s, "supervisord", self.log, process)
-        return process
 
     def rpc(self) -> xmlrpc.client.ServerProxy:
         transport = SupervisorTransport(serverurl=f"unix://{self.socket}")

@@ -1,4 +1,4 @@
-"""The Flask backend: gunicorn (gthread workers) under supervisord.
+"""The Flask backend: gunicorn (gthread workers) behind nginx, both under supervisord.
 
     python -m services.flask serve [--port PORT] [--workers N] [--app model|noop]
     python -m services.flask start|stop|status

@@ -20,20 +20,17 @@ from services.contract.errors import (
     PayloadTooLarge,
     error_body,
 )
-from services.contract.protocol import MAX_BODY_BYTES, UNHEALTHY, render
+from services.contract.protocol import UNHEALTHY, render
 from services.nginx import (
     INTERCEPTING_ERROR_PAGES,
     MALFORMED,
-    PROTOCOL_ERROR_PAGES,
     FrontError,
     bad_request,
-    error_pages,
+    front_values,
     listen_address,
     nginx_string,
     plain_path,
-    protocol_errors,
     render_template,
-    user_directive,
     v1_error,
     v2_error,
 )
@@ -87,12 +84,10 @@ def with_variables(body: bytes) -> str:
 
 
 def error_bodies() -> dict[str, str]:
-    """The bodies this front answers by itself, as nginx strings: the ones every front has
-    (services.nginx.error_pages) and MMS's own, from the contract's one table (v1) and the
-    protocol's (v2)."""
+    """The bodies only this front answers by itself (every front's: services.nginx), as
+    nginx strings, from the contract's one table (v1) and the protocol's (v2)."""
     model, version = MARKERS[MODEL_VARIABLE], MARKERS[VERSION_VARIABLE]
     return {
-        **error_pages(),
         "bad_request": bad_request(MALFORMED),
         "model_not_found": with_variables(v1_error(ModelNotFound(model))),
         "unhealthy": nginx_string(render(UNHEALTHY)),
@@ -147,15 +142,9 @@ def render_config(
         "management_max_body": str(MANAGEMENT_MAX_BODY),
         "model_name": MODEL_NAME,
         "management_query": management_query(),
-        "temp_dir": plain_path(temp_dir),
-        "pid_file": plain_path(pid_file),
         "access_log": plain_path(access_log),
-        "max_body": str(MAX_BODY_BYTES),
-        "v2_max_body": str(v2.MAX_BODY_BYTES),
-        "user": user_directive(),
-        "protocol_errors": protocol_errors(),
-        "protocol_error_pages": PROTOCOL_ERROR_PAGES,
         "intercepting_error_pages": INTERCEPTING_ERROR_PAGES,
+        **front_values(temp_dir=temp_dir, pid_file=pid_file),
         **error_bodies(),
     }
 

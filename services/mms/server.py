@@ -69,7 +69,7 @@ def prepare(settings: MmsSettings) -> None:
     ensure_plugin()
     nginx.nginx_binary()  # missing nginx stops the start before anything runs
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)  # sockets of a server killed earlier
-    (settings.tmp_dir / "nginx").mkdir(parents=True)
+    (settings.front_temp_dir).mkdir(parents=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     settings.models_file.write_text(models)
     settings.config_file.write_text(settings.render_config())
@@ -86,7 +86,7 @@ def supervisor(settings: MmsSettings) -> Supervisor:
         stop_wait_s=30,
         stale=(settings.socket,),
     )
-    front = nginx.front_program(settings.nginx_config, settings.tmp_dir / "nginx")
+    front = nginx.front_program(settings.nginx_config, settings.front_temp_dir)
     return Supervisor(settings.folder, (mms, front))
 
 
@@ -104,14 +104,6 @@ def management(settings: MmsSettings, method: str, path: str, timeout: float = 3
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
-
-
-def management_answers(settings: MmsSettings) -> bool:
-    try:
-        management(settings, "GET", "/models", timeout=5)
-    except (OSError, urllib.error.URLError, ValueError):
-        return False
-    return True
 
 
 def describe(settings: MmsSettings, model: str) -> dict[str, Any] | None:

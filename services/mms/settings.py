@@ -118,6 +118,11 @@ class MmsSettings:
         return self.folder / "tmp"
 
     @property
+    def front_temp_dir(self) -> Path:
+        """nginx's prefix and temp files."""
+        return self.tmp_dir / "nginx"
+
+    @property
     def socket(self) -> Path:
         """MMS's inference API, reached only through the nginx front."""
         return self.tmp_dir / "inference.sock"
@@ -150,7 +155,7 @@ class MmsSettings:
             management_port=self.management_port,
             management_socket=self.management_socket,
             token=token,
-            temp_dir=self.tmp_dir / "nginx",
+            temp_dir=self.front_temp_dir,
             pid_file=self.tmp_dir / "nginx.pid",
             access_log=self.log_dir / "nginx-access.log",
         )

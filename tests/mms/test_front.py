@@ -127,10 +127,10 @@ def front_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MmsSetting
     """nginx with the launcher's config, in front of a socket no MMS listens on."""
     run = tmp_path_factory.mktemp("front-alone")
     settings = MmsSettings("onnxruntime", free_port(), free_port(), 1, run / "mms")
-    (settings.tmp_dir / "nginx").mkdir(parents=True)
+    (settings.front_temp_dir).mkdir(parents=True)
     settings.write_nginx_config()
     log = settings.log_dir / "nginx.log"
-    process = spawn(nginx.command(settings.nginx_config, settings.tmp_dir / "nginx"), log)
+    process = spawn(nginx.command(settings.nginx_config, settings.front_temp_dir), log)
     try:
         wait_until(lambda: _answers(settings.inference_url), 30, "nginx", log, process)
         yield settings

@@ -107,10 +107,10 @@ def test_a_path_nginx_would_misread_is_refused(tmp_path: Path) -> None:
 
 
 def test_nginx_accepts_the_rendered_config(settings: MmsSettings) -> None:
-    (settings.tmp_dir / "nginx").mkdir(parents=True)
+    (settings.front_temp_dir).mkdir(parents=True)
     settings.log_dir.mkdir()
     settings.write_nginx_config()
-    command = [*nginx.command(settings.nginx_config, settings.tmp_dir / "nginx"), "-t", "-q"]
+    command = [*nginx.command(settings.nginx_config, settings.front_temp_dir), "-t", "-q"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
 
