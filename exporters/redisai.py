@@ -21,7 +21,7 @@ from exporters.pipeline import ensure_exported
 from models import registry
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
-from services.config import redis_url
+from services.config import Settings
 from services.redisai.gateway.redis_model import REDISAI_TYPES
 
 
@@ -129,7 +129,7 @@ def deploy_all(
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m exporters redisai", description=__doc__)
     parser.add_argument("--model", help="one model (default: every served one)")
-    parser.add_argument("--redis", default=redis_url(), help="default: $POLYSERVE_REDIS_URL")
+    parser.add_argument("--redis", help="default: $POLYSERVE_REDIS_URL, else the local Redis")
     parser.add_argument("--batchsize", type=int, default=0)
     parser.add_argument("--minbatchsize", type=int, default=0)
     parser.add_argument("--minbatchtimeout", type=int, default=0, help="milliseconds")
@@ -139,10 +139,11 @@ def main(argv: list[str]) -> int:
 
     specs = [registry.get(args.model)] if args.model else registry.served()
     batching = Batching(args.batchsize, args.minbatchsize, args.minbatchtimeout)
-    where = redis.connection.parse_url(args.redis)
+    url = args.redis or Settings.load().gateway_redis_url()
+    where = redis.connection.parse_url(url)
     server = f"{where.get('host', where.get('path', 'redis'))}:{where.get('port', '')}".rstrip(":")
     try:
-        with redis.Redis.from_url(args.redis, socket_timeout=30) as client:
+        with redis.Redis.from_url(url, socket_timeout=30) as client:
             for name, stored in deploy_all(client, specs, batching).items():
                 print(f"{'stored' if stored else 'already current'}: {name} in {server}, checked")
     except (DeployError, redis.RedisError) as error:

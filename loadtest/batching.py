@@ -20,7 +20,7 @@ from loadtest.figures import LoadSettings, RunFigures, first_served
 from loadtest.wrk_run import run_wrk
 from models import registry
 from models.artifacts import ModelFiles
-from services.config import backend_urls, redis_url
+from services.config import Settings
 from services.process import http_ok
 
 
@@ -52,14 +52,15 @@ def batching(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.connections, default=0) < 1 or min(args.batchsizes, default=-1) < 0:
         parser.error("connections must be positive and batch sizes not negative")
-    url = backend_urls()["redisai"]
+    settings = Settings.load()
+    url = settings.backend_urls()["redisai"]
     if not http_ok(f"{url}/ping"):
         print("redisai is not healthy (python -m services up)")
         return 1
     spec, files = registry.get(args.model), ModelFiles.of(args.model)
     cells: dict[tuple[int, int], list[RunFigures]] = {}
     failures = 0
-    with redis.Redis.from_url(redis_url(), socket_timeout=30) as client:
+    with redis.Redis.from_url(settings.gateway_redis_url(), socket_timeout=30) as client:
         meta = stored_meta(client, spec.name)
         before = Batching.of_meta(meta) if meta else Batching()
         try:

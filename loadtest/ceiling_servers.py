@@ -18,11 +18,11 @@ from exporters.mar_noop import NOOP, ensure_noop_archive
 from loadtest.cpu_time import trees_of
 from models import registry
 from models.artifacts import ModelFiles
-from services.config import LOCALHOST, run_dir
+from services.config import LOCALHOST, Settings
 from services.lifecycle import bring_up
 from services.mms import server as mms_server
-from services.mms.settings import MAX_PORT, MmsSettings
-from services.process import free_port, free_port_below, serving
+from services.mms.settings import MmsSettings
+from services.process import free_port, serving
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,48 +33,49 @@ class Served:
 
 
 @contextmanager
-def _noop(command: list[str], name: str) -> Iterator[Served]:
+def _noop(settings: Settings, command: list[str], name: str) -> Iterator[Served]:
     """`command` with `--app noop --port PORT`, in the foreground until the block ends."""
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
     command = [sys.executable, *command, "--app", "noop", "--port", str(port)]
-    env = {"POLYSERVE_RUN": str(run_dir("ceilings"))}
-    log = run_dir("ceilings") / f"{name}.log"
+    folder = settings.folder("ceilings")
+    env = settings.replace(run=folder).environment("run")
+    log = folder / f"{name}.log"
     with serving(command, log, f"{url}/ping", env) as process:
         yield Served(url, trees_of(process.pid))
 
 
 @contextmanager
-def _mms_noop() -> Iterator[Served]:
+def _mms_noop(settings: Settings) -> Iterator[Served]:
     """The backend's own MMS settings (workers, config, front) serving the no-op archives."""
-    live = MmsSettings.from_env()
+    live = MmsSettings.from_settings(settings)
     archives = [ensure_noop_archive(spec, ModelFiles.of(spec.name)) for spec in registry.served()]
-    settings = dataclasses.replace(
+    noop = dataclasses.replace(
         live,
         engine=NOOP,
-        port=free_port_below(MAX_PORT),
-        management_port=free_port_below(MAX_PORT),
-        folder=run_dir("ceilings") / "mms-noop",
+        port=free_port(),
+        management_port=free_port(),
+        folder=settings.folder("ceilings") / "mms-noop",
         store=archives[0].parent,
         host=LOCALHOST,
     )
-    lifecycle = mms_server.lifecycle(settings)
+    lifecycle = mms_server.lifecycle(noop)
     bring_up(lifecycle)
     try:
         reapers = (lifecycle.supervisor.pid(name) for name in ("mms", "front"))
-        yield Served(settings.inference_url, trees_of(*(pid for pid in reapers if pid)))
+        yield Served(noop.inference_url, trees_of(*(pid for pid in reapers if pid)))
     finally:
         lifecycle.supervisor.stop()
 
 
-CEILINGS: dict[str, tuple[str, Callable[[], AbstractContextManager[Served]]]] = {
+CEILINGS: dict[str, tuple[str, Callable[[Settings], AbstractContextManager[Served]]]] = {
     "flask": (
         "no-op Flask view, same gunicorn",
-        lambda: _noop(["-m", "services.flask", "serve"], "flask-noop"),
+        lambda settings: _noop(settings, ["-m", "services.flask", "serve"], "flask-noop"),
     ),
     "mms": ("no-op handler archive, same MMS and nginx", _mms_noop),
     "redisai": (
         "raw ASGI app, same uvicorn",
-        lambda: _noop(["-m", "services.redisai.gateway"], "asgi-noop"),
+        lambda settings: _noop(settings, ["-m", "services.redisai.gateway"], "asgi-noop"),
     ),
 }

@@ -36,15 +36,14 @@ from loadtest.report import Measured, write_report
 from loadtest.wrk_run import run_wrk
 from models import registry
 from models.artifacts import REPO_ROOT
-from services.config import backend_urls
+from services.config import Settings
 from services.process import http_ok
 from services.stack import backends
 
 GENERATORS = ("locust", "wrk")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    urls = backend_urls()
+def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m loadtest compare", description=__doc__)
     parser.add_argument("--users", type=int, default=LoadSettings.users, help="or connections")
     parser.add_argument("--spawn-rate", type=float, default=LoadSettings.spawn_rate)
@@ -138,18 +137,22 @@ def median_round(runs: list[RunFigures]) -> RunFigures:
 
 
 def measure_backend(
-    runner: Runner, backend: Target, models: list[str], rounds: int, with_ceiling: bool
+    runner: Runner,
+    backend: Target,
+    models: list[str],
+    rounds: int,
+    ceiling_settings: Settings | None,
 ) -> dict[str, tuple[RunFigures, tuple[str, RunFigures] | None]]:
     """Per model, the backend (and its ceiling, started once for all models), alternating for
-    `rounds`."""
+    `rounds`; the ceiling with `ceiling_settings`, none if they are None."""
     measured = {}
-    if not with_ceiling:
+    if ceiling_settings is None:
         for model in models:
             runs = [runner.for_model(model).measure(backend, r) for r in range(rounds)]
             measured[model] = (median_round(runs), None)
         return measured
     description, serve = CEILINGS[backend.name]
-    with serve() as served:
+    with serve(ceiling_settings) as served:
         ceiling = Target(f"{backend.name} ceiling", served.url, served.pids)
         for model in models:
             backend_runs, ceiling_runs = [], []
@@ -162,8 +165,9 @@ def measure_backend(
 
 
 def compare(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    urls = backend_urls()
+    stack_settings = Settings.load()
+    urls = stack_settings.backend_urls()
+    args = parse_args(argv, urls)
     down = [name for name in args.backends if not http_ok(f"{urls[name]}/ping")]
     if down:
         print(f"not healthy: {', '.join(down)} (start them with `python -m services up`)")
@@ -180,14 +184,13 @@ def compare(argv: list[str] | None = None) -> int:
     print("measuring the raw models in process ...")
     model_speed = {model: model_ceilings(registry.get(model)) for model in args.models}
     measured: dict[str, list[Measured]] = {model: [] for model in args.models}
-    stack = backends()
+    stack = backends(stack_settings)
     try:
         for name in args.backends:
             target = Target(name, urls[name], stack[name].pids)
             if v1:
-                by_model = measure_backend(
-                    runner, target, args.models, args.rounds, name in with_ceiling
-                )
+                ceiling = stack_settings if name in with_ceiling else None
+                by_model = measure_backend(runner, target, args.models, args.rounds, ceiling)
                 rss = rss_mb(stack[name])
                 for model, (backend, ceiling) in by_model.items():
                     measured[model].append(Measured(name, backend, ceiling, rss))

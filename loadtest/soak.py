@@ -20,6 +20,7 @@ import time
 from loadtest.figures import LoadSettings, first_served
 from loadtest.memory import rss_mb
 from loadtest.wrk_run import run_wrk
+from services.config import Settings
 from services.stack import backends
 
 SAMPLE_EVERY_S = 10
@@ -46,7 +47,7 @@ def calibrated_delay_ms(
 
 
 def soak(argv: list[str] | None = None) -> int:
-    known = backends()
+    known = backends(Settings.load())
     parser = argparse.ArgumentParser(prog="python -m loadtest soak", description=__doc__)
     parser.add_argument("--backend", choices=list(known), required=True)
     parser.add_argument("--model", default=first_served(), help="default: the first served")

@@ -25,7 +25,7 @@ from loadtest.cpu_time import spent_per_request, trees_of
 from loadtest.figures import LoadSettings, RunFigures, first_served
 from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT
-from services.config import LOCALHOST, run_dir
+from services.config import LOCALHOST, Settings
 from services.process import free_port, serving
 
 
@@ -43,13 +43,15 @@ class Variant:
         return cls(name, Path(tree).resolve() if tree else REPO_ROOT, env)
 
 
-def measure(variant: Variant, server: str, settings: LoadSettings, label: str) -> RunFigures:
+def measure(
+    variant: Variant, server: str, settings: LoadSettings, label: str, logs: Path
+) -> RunFigures:
     port = free_port()
     command = [
         "bash", "-c", f"cd {shlex.quote(str(variant.tree))} && exec {server.format(port=port)}",
     ]  # fmt: skip
     url = f"http://{LOCALHOST}:{port}"
-    log = run_dir("variants") / f"{variant.name}.log"
+    log = logs / f"{variant.name}.log"
     with serving(command, log, f"{url}/ping", env=variant.env) as process:
         return spent_per_request(trees_of(process.pid), lambda: run_wrk(url, settings, label))
 
@@ -89,11 +91,12 @@ def variants(argv: list[str] | None = None) -> int:
     program, _, rest = args.server.partition(" ")
     server = f"{shlex.quote(sys.executable)} {rest}" if program == "python" else args.server
     settings = LoadSettings(args.connections, 1, args.duration, model=args.model)
+    logs = Settings.load().folder("variants")
     runs: dict[str, list[RunFigures]] = {name: [] for name in names}
     for round_ in range(args.rounds):
         for variant in args.variant:
             label = f"[round {round_ + 1}] {variant.name}"
-            runs[variant.name].append(measure(variant, server, settings, label))
+            runs[variant.name].append(measure(variant, server, settings, label, logs))
     print(f"\nwrk, {args.connections} connections, {args.duration} s runs: {args.server}\n")
     print(table(args.variant, runs))
     return 0 if all(r.failures == 0 for figures in runs.values() for r in figures) else 2

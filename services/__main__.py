@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from services.config import Settings
 from services.exports import export_if_stale
 from services.stack import Backend, backends, port_taken
 
@@ -82,7 +83,7 @@ def down(chosen: list[Backend]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    known = backends()
+    known = backends(Settings.load())
     parser = argparse.ArgumentParser(
         prog="python -m services",
         description=__doc__,

@@ -1,7 +1,12 @@
-"""Settings shared by every service, read from the environment and checked at start-up.
+"""The settings of every polyserve service process: one typed object, read from the
+environment once at start (`Settings.load()`) and passed down from there.
 
-One place for the default ports and the run folder; each value can be overridden by the
-environment variable named beside it, and a bad value stops the service with a clear message.
+Each field is the environment variable POLYSERVE_<FIELD> (`POLYSERVE_FLASK_PORT`); a bad
+value stops the process with a message naming the variable. pydantic-settings does the
+reading and the checking. What a launcher hands a child process it starts goes by the same
+variables (`Settings.environment`), so the child reads the same settings the same way.
+The models to serve (POLYSERVE_MODELS, POLYSERVE_PLUGINS, POLYSERVE_ARTIFACTS) belong to
+`models/`, which the exporters and MMS's workers (their own venv) read too.
 """
 
 from __future__ import annotations
@@ -9,72 +14,145 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.artifacts import REPO_ROOT
 
 LOCALHOST = "127.0.0.1"
+PREFIX = "POLYSERVE_"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Count = Annotated[int, Field(ge=1, le=64)]
+REDISAI_MODULE = REPO_ROOT / "services" / "redisai" / "module" / "build" / "redisai.so"
 
 
 class ConfigError(SystemExit):
     """A setting has a value the service cannot use."""
 
 
-def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum}" if maximum is not None else ""
-        raise ConfigError(f"{name}={value} must be at least {minimum}{upper}")
-    return value
+class Settings(BaseSettings):
+    # An empty variable (compose passes `${X:-}`) means the default.
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
+    )
+
+    run: Path = REPO_ROOT / "run"
+    """Logs, sockets, rendered configs and secrets, a folder per service."""
+    bind_host: str = LOCALHOST
+    """Where inference ports listen; management ports and Redis never follow it."""
+
+    flask_port: Port = 5000
+    """The Flask backend's nginx front (gunicorn itself is on a unix socket)."""
+    flask_workers: Count = 2
+    flask_threads: Count = 4
+    """Threads per gunicorn worker."""
+
+    mms_port: Port = 8080
+    """The MMS backend's nginx front (MMS itself is on unix sockets)."""
+    mms_management_port: Port = 8081
+    """The front of MMS's management API: always on 127.0.0.1, with the bearer token."""
+    mms_engine: Literal["onnxruntime", "mxnet"] = "onnxruntime"
+    mms_workers: Annotated[int, Field(ge=1, le=16)] | None = None
+    """Workers each model starts with; default: the committed config.properties'."""
+    mms_token: str | None = None
+    """The management API's bearer token; default: generated into run/mms/management.token."""
+
+    redis_port: Port = 6379
+    redis_password: str | None = None
+    """requirepass of the local Redis; default: generated into run/redisai/redis.password."""
+    redis_url: str | None = None
+    """The gateway's and the exporters' Redis; default: the local one, with its password."""
+    redis_timeout_ms: Annotated[int, Field(ge=1)] = 2000
+    """The deadline of every Redis call the gateway makes."""
+    redisai_module: Path = REDISAI_MODULE
+    redisai_threads: Count = 1
+    """The module's THREADS_PER_QUEUE."""
+    redisai_intra_op: Count = 1
+    """The module's INTRA_OP_PARALLELISM."""
+
+    gateway_port: Port = 8000
+    gateway_workers: Count = 1
+    """uvicorn workers. One: on two cores, Redis and the module's worker thread need the
+    other (2 workers served fewer requests than 1)."""
+    gateway_coalesce_rows: Annotated[int, Field(ge=0, le=4096)] = 256
+    """At most this many input rows per Redis call of a gateway worker (0: one a request)."""
+    gateway_calls_in_flight: Count = 1
+    """Redis calls one gateway worker has in flight at once while coalescing, and its
+    connections to Redis (each can hold one model run: Redis holds back a connection's next
+    command while its current one waits for a worker thread). One: a call then carries
+    everything that queued during the last one, and for this small model that served more at
+    8 connections than 2 or 3 in flight (the same at 64)."""
+
+    @classmethod
+    def load(cls, **given: Any) -> Settings:
+        """The environment's settings, with `given` (a command line's) over them."""
+        try:
+            return cls(**{name: value for name, value in given.items() if value is not None})
+        except ValidationError as error:
+            raise ConfigError(describe(error)) from None
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with `changes` (checked like the environment's)."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as error:
+            raise ConfigError(describe(error)) from None
+
+    def environment(self, *names: str) -> dict[str, str]:
+        """The variables that give a child process these settings' `names` (all if none)."""
+        values = self.model_dump(include=set(names) if names else None, exclude_none=True)
+        return {variable(name): str(value) for name, value in values.items()}
+
+    def folder(self, service: str) -> Path:
+        """The run folder of one service, made if missing."""
+        path = self.run / service
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def redis_password_file(self) -> Path:
+        return self.run / "redisai" / "redis.password"
+
+    def local_redis_password(self) -> str | None:
+        """POLYSERVE_REDIS_PASSWORD, else the one generated for the local Redis, if any yet."""
+        return self.redis_password or read_secret(self.redis_password_file)
+
+    def ensure_redis_password(self) -> str:
+        """The local Redis's password, generated at its first start (see ensure_secret)."""
+        self.folder("redisai")
+        return self.redis_password or ensure_secret(self.redis_password_file)
+
+    def gateway_redis_url(self) -> str:
+        """POLYSERVE_REDIS_URL, else the local Redis with its password."""
+        if self.redis_url:
+            return self.redis_url
+        password = self.local_redis_password()
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}{LOCALHOST}:{self.redis_port}/0"
+
+    def backend_urls(self) -> dict[str, str]:
+        """Where each backend of the local stack answers the contract."""
+        return {
+            "flask": f"http://{LOCALHOST}:{self.flask_port}",
+            "mms": f"http://{LOCALHOST}:{self.mms_port}",
+            "redisai": f"http://{LOCALHOST}:{self.gateway_port}",
+        }
 
 
-def env_port(name: str, default: int) -> int:
-    return env_int(name, default, minimum=1, maximum=65535)
+def variable(name: str) -> str:
+    """The environment variable of a setting: POLYSERVE_FLASK_PORT for flask_port."""
+    return PREFIX + name.upper()
 
 
-def bind_host() -> str:
-    """Where inference ports listen (POLYSERVE_BIND_HOST); management ports never follow it."""
-    return os.environ.get("POLYSERVE_BIND_HOST", LOCALHOST)
-
-
-def run_dir(service: str) -> Path:
-    """Logs, pid files and sockets of one service (POLYSERVE_RUN, default <repo>/run)."""
-    path = Path(os.environ.get("POLYSERVE_RUN", REPO_ROOT / "run")) / service
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-FLASK_PORT_VAR = "POLYSERVE_FLASK_PORT"
-FLASK_WORKERS_VAR = "POLYSERVE_FLASK_WORKERS"
-
-
-def flask_port() -> int:
-    return env_port(FLASK_PORT_VAR, 5000)
-
-
-def flask_workers() -> int:
-    return env_int(FLASK_WORKERS_VAR, 2, minimum=1, maximum=64)
-
-
-def flask_threads() -> int:
-    """Threads per gunicorn worker (POLYSERVE_FLASK_THREADS)."""
-    return env_int("POLYSERVE_FLASK_THREADS", 4, minimum=1, maximum=64)
-
-
-REDIS_PORT_VAR = "POLYSERVE_REDIS_PORT"
-REDIS_URL_VAR = "POLYSERVE_REDIS_URL"
-REDIS_PASSWORD_VAR = "POLYSERVE_REDIS_PASSWORD"
-GATEWAY_PORT_VAR = "POLYSERVE_GATEWAY_PORT"
-GATEWAY_WORKERS_VAR = "POLYSERVE_GATEWAY_WORKERS"
-
-
-def redis_port() -> int:
-    return env_port(REDIS_PORT_VAR, 6379)
+def describe(error: ValidationError) -> str:
+    """pydantic's findings, each under the variable the value came from."""
+    return "; ".join(
+        f"{variable(str(problem['loc'][0]))}={problem['input']!r}: {problem['msg']}"
+        for problem in error.errors(include_url=False)
+    )
 
 
 def write_private(path: Path, text: str) -> None:
@@ -85,22 +163,19 @@ def write_private(path: Path, text: str) -> None:
         file.write(text)
 
 
-def secret(variable: str, path: Path) -> str | None:
-    """The secret the environment variable gives, else the one kept at `path`, if any yet."""
-    given = os.environ.get(variable)
-    if given:
-        return given
+def read_secret(path: Path) -> str | None:
+    """The secret kept at `path`, if one was made yet."""
     return path.read_text().strip() if path.is_file() else None
 
 
-def ensure_secret(variable: str, path: Path) -> str:
-    """`variable`'s secret, or one generated at the first start and kept at `path` under
-    run/ (mode 0600) for everything on this machine that needs it.
+def ensure_secret(path: Path) -> str:
+    """The secret kept at `path` under run/, generated (mode 0600) at the first call for
+    everything on this machine that needs it.
 
     secrets.token_hex: 128 random bits, not guessable. O_EXCL: a secret written meanwhile by
     another start is never overwritten.
     """
-    existing = secret(variable, path)
+    existing = read_secret(path)
     if existing:
         return existing
     made = secrets.token_hex(16)
@@ -108,90 +183,3 @@ def ensure_secret(variable: str, path: Path) -> str:
     with os.fdopen(descriptor, "w") as file:
         file.write(made)
     return made
-
-
-def redis_password_file() -> Path:
-    """Where the local Redis's generated password is kept (owner-only)."""
-    return run_dir("redisai") / "redis.password"
-
-
-def redis_password() -> str | None:
-    """POLYSERVE_REDIS_PASSWORD, else the one generated for the local Redis, if any yet."""
-    return secret(REDIS_PASSWORD_VAR, redis_password_file())
-
-
-def ensure_redis_password() -> str:
-    """The local Redis's password: POLYSERVE_REDIS_PASSWORD, or one generated at the first
-    start (see ensure_secret)."""
-    return ensure_secret(REDIS_PASSWORD_VAR, redis_password_file())
-
-
-def redis_url() -> str:
-    """The gateway's Redis: POLYSERVE_REDIS_URL (a password goes in it: redis://:pw@host/0),
-    else the local one, with its password."""
-    given = os.environ.get(REDIS_URL_VAR)
-    if given:
-        return given
-    password = redis_password()
-    auth = f":{password}@" if password else ""
-    return f"redis://{auth}{LOCALHOST}:{redis_port()}/0"
-
-
-def gateway_port() -> int:
-    return env_port(GATEWAY_PORT_VAR, 8000)
-
-
-def gateway_workers() -> int:
-    """uvicorn workers (POLYSERVE_GATEWAY_WORKERS). One by default: on two cores, Redis and
-    the module's worker thread need the other (2 workers served fewer requests than 1)."""
-    return env_int(GATEWAY_WORKERS_VAR, 1, minimum=1, maximum=64)
-
-
-def gateway_coalesce_rows() -> int:
-    """At most this many input rows per Redis call of a gateway worker (0: one call a request)."""
-    return env_int("POLYSERVE_GATEWAY_COALESCE_ROWS", 256, minimum=0, maximum=4096)
-
-
-def gateway_calls_in_flight() -> int:
-    """Redis calls one gateway worker has in flight at once while coalescing, and its
-    connections to Redis (each can hold one model run: Redis holds back a connection's next
-    command while its current one waits for a worker thread). One by default: a call then
-    carries everything that queued during the last one, and for this small model that served
-    more at 8 connections than 2 or 3 in flight (the same at 64)."""
-    return env_int("POLYSERVE_GATEWAY_CALLS_IN_FLIGHT", 1, minimum=1, maximum=64)
-
-
-def redis_timeout_s() -> float:
-    """The deadline of every Redis call the gateway makes (POLYSERVE_REDIS_TIMEOUT_MS)."""
-    return env_int("POLYSERVE_REDIS_TIMEOUT_MS", 2000, minimum=1) / 1000
-
-
-def mms_port() -> int:
-    return env_port("POLYSERVE_MMS_PORT", 8080)
-
-
-MMS_TOKEN_VAR = "POLYSERVE_MMS_TOKEN"
-
-
-def mms_token_file(folder: Path) -> Path:
-    """Where the generated bearer token of MMS's management API is kept (owner-only)."""
-    return folder / "management.token"
-
-
-def mms_token(folder: Path) -> str | None:
-    """POLYSERVE_MMS_TOKEN, else the token generated for the MMS run in `folder`, if any yet."""
-    return secret(MMS_TOKEN_VAR, mms_token_file(folder))
-
-
-def ensure_mms_token(folder: Path) -> str:
-    """The management API's bearer token, generated at the first start (see ensure_secret)."""
-    return ensure_secret(MMS_TOKEN_VAR, mms_token_file(folder))
-
-
-def backend_urls() -> dict[str, str]:
-    """Where each backend of the local stack answers the contract."""
-    return {
-        "flask": f"http://{LOCALHOST}:{flask_port()}",
-        "mms": f"http://{LOCALHOST}:{mms_port()}",
-        "redisai": f"http://{LOCALHOST}:{gateway_port()}",
-    }

@@ -1,10 +1,12 @@
 """nginx as the front of a backend: finding it, its command, and rendering its configuration.
 
 Each front has a template with `{{name}}` placeholders (services/flask/nginx.conf,
-services/mms/nginx.conf), filled in at every start into the run folder. Every body nginx
-answers by itself comes from services.contract, rendered here, so its bytes live in one
-place; `protocol_errors` is the part every front shares: what nginx answers to requests it
-cannot parse or will not pass on, in the contract's error shape with a 4xx.
+services/mms/nginx.conf) for its http block, rendered at every start into the run folder
+inside the part every front shares (nginx-front.conf: the process, its files, the body
+limit). Every body nginx answers by itself comes from services.contract, rendered here, so
+its bytes live in one place; `protocol_errors` is the part of every server block the fronts
+share: what nginx answers to requests it cannot parse or will not pass on, in the contract's
+error shape with a 4xx.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from services.contract.errors import (
 from services.contract.protocol import MAX_BODY_BYTES, render
 from services.supervision import Program
 
-PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+PLACEHOLDER = re.compile(r"(?m)(^[ \t]*)?\{\{(\w+)\}\}")
+FRONT = Path(__file__).with_name("nginx-front.conf")
 PROTOCOL_ERRORS = Path(__file__).with_name("nginx-protocol-errors.conf")
 UNAVAILABLE = "the model server cannot answer now; try again shortly"
 MAX_HEADER_BYTES = 8192
@@ -110,15 +113,27 @@ def front_program(config: Path, prefix: Path) -> Program:
 
 
 def render_template(template: Path, values: dict[str, str]) -> str:
-    """`template` with every `{{name}}` replaced; an unknown name is a FrontError."""
+    """`template` with every `{{name}}` replaced; an unknown name is a FrontError. A value of
+    several lines that starts a line keeps that line's indentation on each of its lines."""
 
     def fill(match: re.Match[str]) -> str:
+        indent, name = match.group(1), match.group(2)
         try:
-            return values[match.group(1)]
+            value = values[name]
         except KeyError:
-            raise FrontError(f"{template} has an unknown placeholder {match.group(0)}") from None
+            raise FrontError(f"{template} has an unknown placeholder {{{{{name}}}}}") from None
+        if indent is None:
+            return value
+        return "\n".join(indent + line if line else line for line in value.split("\n"))
 
     return PLACEHOLDER.sub(fill, template.read_text())
+
+
+def render_front(template: Path, values: dict[str, str]) -> str:
+    """A front's whole nginx.conf: its `template`, the http block's own part, inside what
+    every front shares (nginx-front.conf), both filled in from `values` (front_values and
+    the front's own)."""
+    return render_template(FRONT, {**values, "http": render_template(template, values)})
 
 
 def v1_error(exception: Exception) -> bytes:
@@ -160,9 +175,11 @@ INTERCEPTING_ERROR_PAGES = " ".join((
     "error_page 494 =431 /.polyserve/headers-too-large;",  # nginx's internal code for it
     "error_page 501 =400 /.polyserve/bad-transfer-encoding;",
     "error_page 505 =400 /.polyserve/bad-version;",
-))
-"""The pages a location that intercepts its upstream's errors can take: all but 400, which
-the upstream answers with a body of its own (the contract's InvalidInput)."""
+))  # fmt: skip
+"""The pages of nginx's refusals but the 400, for a location that intercepts its upstream's
+errors while its upstream answers 400s with bodies of their own (the contract's InvalidInput):
+such a location sends 400 to a page that tells nginx's own from the upstream's (MMS's
+@v1_bad_request)."""
 PROTOCOL_ERROR_PAGES = f"{NOT_PARSED_PAGE} {INTERCEPTING_ERROR_PAGES}"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -49,19 +48,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def free_port_below(limit: int) -> int:
-    """A free loopback port under `limit` (MMS takes none from 32767 on), outside the kernel's
-    ephemeral range that port 0 would draw from."""
-    for port in random.sample(range(20000, limit), 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port below {limit}")
 
 
 def log_tail(log_file: Path, lines: int = 30) -> str:

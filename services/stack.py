@@ -12,14 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from services.config import (
-    LOCALHOST,
-    flask_port,
-    flask_workers,
-    gateway_port,
-    redis_port,
-    run_dir,
-)
+from services.config import LOCALHOST, Settings
 from services.flask import server as flask_server
 from services.lifecycle import Lifecycle
 from services.mms import server as mms_server
@@ -50,23 +43,21 @@ class Backend:
         return subprocess.call([sys.executable, "-m", f"services.{self.name}", action])
 
 
-def backends() -> dict[str, Backend]:
-    mms = MmsSettings.from_env()
-    redis_folder = run_dir("redisai")
-    redis = redisai_server.RedisSettings.from_environment(redis_port(), redis_folder / "data")
+def backends(settings: Settings) -> dict[str, Backend]:
+    mms = MmsSettings.from_settings(settings)
+    redis = redisai_server.RedisSettings.from_settings(settings)
     return {
         "flask": Backend(
-            "flask", flask_server.lifecycle(flask_port(), flask_workers()),
-            None, {"flask": flask_port()},
+            "flask", flask_server.lifecycle(settings), None, {"flask": settings.flask_port},
         ),
         "mms": Backend(
             "mms", mms_server.lifecycle(mms), mms.management_url,
             {"mms inference": mms.port, "mms management": mms.management_port},
         ),
         "redisai": Backend(
-            "redisai", redisai_server.lifecycle(redis, gateway_port(), redis_folder),
-            f"redis://{LOCALHOST}:{redis_port()}",
-            {"redis": redis_port(), "gateway": gateway_port()},
+            "redisai", redisai_server.lifecycle(redis, settings),
+            f"redis://{LOCALHOST}:{settings.redis_port}",
+            {"redis": settings.redis_port, "gateway": settings.gateway_port},
         ),
     }  # fmt: skip
 

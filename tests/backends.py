@@ -22,10 +22,9 @@ from services.flask.app import create_app
 from services.lifecycle import bring_up
 from services.mms import server as mms
 from services.mms.engines import MXNET, ONNXRUNTIME
-from services.mms.settings import MAX_PORT, MmsSettings
+from services.mms.settings import MmsSettings
 from services.process import (
     free_port,
-    free_port_below,
     serving,
 )
 
@@ -69,8 +68,8 @@ def mms_settings(
     """
     return MmsSettings(
         engine=engine,
-        port=free_port_below(MAX_PORT),
-        management_port=free_port_below(MAX_PORT),
+        port=free_port(),
+        management_port=free_port(),
         workers=1,
         folder=run_dir / "mms",
         models=models or tuple(registry.served_names()),

@@ -18,6 +18,7 @@ from models.spec import Example, ModelSpec
 # app in this process. Everything else starts servers or builds archives: `stack`.
 FAST = {
     "tests/test_layers.py",
+    "tests/test_config.py",
     "tests/compose/test_files.py",
     "tests/exporters/test_exporters.py",
     "tests/loadtest/test_cpu_time.py",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.config import flask_port, flask_workers
+from services.config import Settings
 from services.exports import export_if_stale
 from services.flask import server
 from services.lifecycle import run_action, starting
@@ -33,10 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--app", choices=server.APPS, default="model")
     args = parser.parse_args(argv)
-    port = args.port or flask_port()
-    workers = args.workers or flask_workers()
+    settings = Settings.load(flask_port=args.port, flask_workers=args.workers)
 
-    lifecycle = server.lifecycle(port, workers, args.app)
+    lifecycle = server.lifecycle(settings, args.app)
     if args.app == "model" and starting(lifecycle, args.action):
         export_if_stale("torchscript")
     return run_action(lifecycle, args.action)

@@ -1,14 +1,16 @@
-"""gunicorn settings for the Flask backend; environment overrides are read in services.config."""
+"""gunicorn settings for the Flask backend, from the process's settings (services.config)."""
 
-from services.config import flask_threads, flask_workers, run_dir
+from services.config import Settings
+
+settings = Settings.load()
 
 # No `bind`: the launcher binds a unix socket that only the nginx front connects to
 # (services/flask/server.py).
-workers = flask_workers()
+workers = settings.flask_workers
 # gthread keeps connections alive (sync closes each one) and overlaps socket I/O with the
 # model call; see the issue notes for the measurements behind the choice.
 worker_class = "services.flask.worker.ContractErrorsWorker"  # gthread, errors in JSON
-threads = flask_threads()
+threads = settings.flask_threads
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -19,7 +21,7 @@ limit_request_line = 0
 limit_request_fields = 32768
 limit_request_field_size = 0
 max_requests = 0
-accesslog = str(run_dir("flask") / "access.log")
+accesslog = str(settings.folder("flask") / "access.log")
 errorlog = "-"
 loglevel = "info"
 proc_name = "polyserve-flask"

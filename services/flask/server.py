@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from services.config import FLASK_WORKERS_VAR, LOCALHOST, bind_host, run_dir
+from services.config import LOCALHOST, Settings
 from services.flask.front import render_config
 from services.lifecycle import Lifecycle
 from services.nginx import front_program
@@ -21,52 +21,53 @@ GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
 APPS = {"model": "services.flask.wsgi:app", "noop": "services.flask.noop:app"}
 
 
-def folder(app: str = "model") -> Path:
+def folder(settings: Settings, app: str = "model") -> Path:
     """The run folder: run/flask, or run/flask-noop for the comparison's ceiling."""
-    return run_dir("flask" if app == "model" else f"flask-{app}")
+    return settings.folder("flask" if app == "model" else f"flask-{app}")
 
 
-def socket(app: str = "model") -> Path:
+def socket(settings: Settings, app: str = "model") -> Path:
     """gunicorn's unix socket, which only the front connects to."""
-    return folder(app) / "gunicorn.sock"
+    return folder(settings, app) / "gunicorn.sock"
 
 
-def supervisor(port: int, workers: int, app: str = "model") -> Supervisor:
-    """gunicorn serving `app` on a unix socket, behind nginx on `port`."""
+def supervisor(settings: Settings, app: str = "model") -> Supervisor:
+    """gunicorn serving `app` on a unix socket, behind nginx on the Flask port."""
     gunicorn = Program(
         "gunicorn",
         (sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
-         "--bind", f"unix:{socket(app)}", APPS[app]),
-        env={FLASK_WORKERS_VAR: str(workers)},
+         "--bind", f"unix:{socket(settings, app)}", APPS[app]),
+        env=settings.environment("run", "flask_workers", "flask_threads"),
         start_s=2,
-        stale=(socket(app),),
-    )
-    front = front_program(config_file(app), temp_dir(app))
-    return Supervisor(folder(app), (gunicorn, front))
+        stale=(socket(settings, app),),
+    )  # fmt: skip
+    front = front_program(config_file(settings, app), temp_dir(settings, app))
+    return Supervisor(folder(settings, app), (gunicorn, front))
 
 
-def config_file(app: str) -> Path:
-    return folder(app) / "nginx.conf"
+def config_file(settings: Settings, app: str) -> Path:
+    return folder(settings, app) / "nginx.conf"
 
 
-def temp_dir(app: str) -> Path:
-    return folder(app) / "nginx"
+def temp_dir(settings: Settings, app: str) -> Path:
+    return folder(settings, app) / "nginx"
 
 
-def write_front_config(port: int, app: str) -> None:
-    temp_dir(app).mkdir(parents=True, exist_ok=True)
-    config = render_config(host=bind_host(), port=port, socket=socket(app),
-                           temp_dir=temp_dir(app), pid_file=folder(app) / "nginx.pid")  # fmt: skip
-    config_file(app).write_text(config)
+def write_front_config(settings: Settings, app: str) -> None:
+    temp_dir(settings, app).mkdir(parents=True, exist_ok=True)
+    config = render_config(host=settings.bind_host, port=settings.flask_port,
+                           socket=socket(settings, app), temp_dir=temp_dir(settings, app),
+                           pid_file=folder(settings, app) / "nginx.pid")  # fmt: skip
+    config_file(settings, app).write_text(config)
 
 
-def lifecycle(port: int, workers: int, app: str = "model") -> Lifecycle:
-    url = f"http://{LOCALHOST}:{port}"
+def lifecycle(settings: Settings, app: str = "model") -> Lifecycle:
+    url = f"http://{LOCALHOST}:{settings.flask_port}"
     return Lifecycle(
         name="flask" if app == "model" else f"flask-{app}",
-        supervisor=supervisor(port, workers, app),
+        supervisor=supervisor(settings, app),
         url=url,
-        prepare=lambda: write_front_config(port, app),
+        prepare=lambda: write_front_config(settings, app),
         ready=lambda: http_ok(f"{url}/ping"),
         start_timeout_s=60,
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from services.config import Settings
 from services.exports import export_if_stale
 from services.lifecycle import run_action, starting
 from services.mms import server
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["serve", "start", "stop", "status"])
     parser.add_argument("--engine", choices=ENGINES, help="default: $POLYSERVE_MMS_ENGINE")
     args = parser.parse_args(argv)
-    settings = MmsSettings.from_env(args.engine)
+    settings = MmsSettings.from_settings(Settings.load(mms_engine=args.engine))
     lifecycle = server.lifecycle(settings)
     if starting(lifecycle, args.action):
         export_if_stale("mar", "--engine", settings.engine)

@@ -1,8 +1,10 @@
 """The nginx front of MMS's inference and management APIs: its configuration and command.
 
 nginx listens on the contract's port and proxies to MMS on a unix socket in the run folder
-(services/mms/nginx.conf says why); on the management port (127.0.0.1 only) it checks a
-bearer token and every model name and archive before MMS's management socket sees them.
+(services/mms/nginx.conf says why, services/mms/nginx-to-handler.conf how a request reaches
+the handler, services/nginx-front.conf what every front shares); on the management port
+(127.0.0.1 only) it checks a bearer token and every model name and archive before MMS's
+management socket sees them.
 The error bodies nginx answers by itself are rendered here from services.contract at every
 start, so their bytes live in one place; so are the name and query patterns it checks.
 """
@@ -30,12 +32,14 @@ from services.nginx import (
     listen_address,
     nginx_string,
     plain_path,
+    render_front,
     render_template,
     v1_error,
     v2_error,
 )
 
 TEMPLATE = Path(__file__).with_name("nginx.conf")
+TO_HANDLER = Path(__file__).with_name("nginx-to-handler.conf")
 MODEL_VARIABLE = "${model}"  # the model name nginx captured from the request's path
 VERSION_VARIABLE = "${version}"  # and the version, on the v2 routes that name one
 MARKERS = {MODEL_VARIABLE: "MODEL-NAME-MARKER", VERSION_VARIABLE: "VERSION-MARKER"}
@@ -102,6 +106,15 @@ def error_bodies() -> dict[str, str]:
     }
 
 
+def to_handler() -> dict[str, str]:
+    """The lines that pass a request on to the handler, for v1 calls and v2 infer calls: the
+    same in a route's location and in the one that asks the handler again for its 400."""
+    return {
+        "to_handler_v1": render_template(TO_HANDLER, {"call": '""'}).rstrip(),
+        "to_handler_v2": render_template(TO_HANDLER, {"call": "infer"}).rstrip(),
+    }
+
+
 def management_query() -> str:
     """A regex for a whole query string made only of the parameters MMS's management API
     reads, each with a value it may take (a parameter given twice is checked each time)."""
@@ -146,6 +159,6 @@ def render_config(
         "intercepting_error_pages": INTERCEPTING_ERROR_PAGES,
         **front_values(temp_dir=temp_dir, pid_file=pid_file),
         **error_bodies(),
+        **to_handler(),
     }
-
-    return render_template(TEMPLATE, values)
+    return render_front(TEMPLATE, values)

@@ -9,7 +9,6 @@ run folder.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,24 +17,16 @@ from models.artifacts import engine_store
 from services.config import (
     LOCALHOST,
     ConfigError,
-    bind_host,
-    ensure_mms_token,
-    env_int,
-    env_port,
-    mms_token,
-    run_dir,
+    Settings,
+    ensure_secret,
+    read_secret,
+    variable,
     write_private,
 )
 from services.mms import front
-from services.mms.engines import ENGINES, ONNXRUNTIME
 from services.mms.plugin import plugin_dir
 
 TEMPLATE = Path(__file__).with_name("config.properties")
-ENGINE_VAR = "POLYSERVE_MMS_ENGINE"
-PORT_VAR = "POLYSERVE_MMS_PORT"
-MANAGEMENT_PORT_VAR = "POLYSERVE_MMS_MANAGEMENT_PORT"
-WORKERS_VAR = "POLYSERVE_MMS_WORKERS"
-MAX_PORT = 32766  # MMS refuses TCP ports from 32767 on; both its APIs are on unix sockets now
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 
 
@@ -61,6 +52,8 @@ class MmsSettings:
     """Where the front listens (POLYSERVE_BIND_HOST)."""
     models: tuple[str, ...] = field(default_factory=lambda: tuple(registry.served_names()))
     """The models registered at start, one archive each."""
+    given_token: str | None = None
+    """The management API's token if the settings give one (POLYSERVE_MMS_TOKEN)."""
 
     def __post_init__(self) -> None:
         # Workers run in the unpacked archive's folder: every path MMS sees must be absolute.
@@ -72,22 +65,20 @@ class MmsSettings:
                 raise ConfigError(f"the run folder {self.folder} is too deep for MMS's sockets")
 
     @classmethod
-    def from_env(cls, engine: str | None = None) -> MmsSettings:
-        engine = engine or os.environ.get(ENGINE_VAR) or ONNXRUNTIME
-        if engine not in ENGINES:
-            raise ConfigError(f"{ENGINE_VAR}={engine!r}: expected one of {', '.join(ENGINES)}")
+    def from_settings(cls, settings: Settings) -> MmsSettings:
+        if settings.mms_port == settings.mms_management_port:
+            raise ConfigError(f"{variable('mms_port')} and {variable('mms_management_port')} "
+                              "must differ")  # fmt: skip
         defaults = read_properties(TEMPLATE.read_text())
-        settings = cls(
-            engine=engine,
-            port=env_port(PORT_VAR, 8080),
-            management_port=env_port(MANAGEMENT_PORT_VAR, 8081),
-            workers=env_int(WORKERS_VAR, int(defaults["default_workers_per_model"]), 1, 16),
-            folder=run_dir("mms"),
-            host=bind_host(),
+        return cls(
+            engine=settings.mms_engine,
+            port=settings.mms_port,
+            management_port=settings.mms_management_port,
+            workers=settings.mms_workers or int(defaults["default_workers_per_model"]),
+            folder=settings.folder("mms"),
+            host=settings.bind_host,
+            given_token=settings.mms_token,
         )
-        if settings.port == settings.management_port:
-            raise ConfigError(f"{PORT_VAR} and {MANAGEMENT_PORT_VAR} must differ")
-        return settings
 
     @property
     def model_store(self) -> Path:
@@ -136,7 +127,12 @@ class MmsSettings:
     def management_token(self) -> str | None:
         """The bearer token the front asks for on the management port (None before the
         first start made one): POLYSERVE_MMS_TOKEN, else run/mms/management.token."""
-        return mms_token(self.folder)
+        return self.given_token or read_secret(self.token_file)
+
+    @property
+    def token_file(self) -> Path:
+        """Where the generated token is kept (owner-only)."""
+        return self.folder / "management.token"
 
     @property
     def models_file(self) -> Path:
@@ -164,7 +160,7 @@ class MmsSettings:
         """The front's nginx.conf in the run folder, owner-only since it holds the token
         (made here at the first start; never on a command line)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        token = ensure_mms_token(self.folder)
+        token = self.given_token or ensure_secret(self.token_file)
         write_private(self.nginx_config, self.render_nginx_config(token))
 
     def render_config(self) -> str:

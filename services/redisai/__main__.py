@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.config import gateway_port, redis_port, run_dir
+from services.config import Settings
 from services.lifecycle import run_action
 from services.redisai.server import RedisSettings, lifecycle
 
@@ -33,11 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minbatchsize", type=int, default=0)
     parser.add_argument("--minbatchtimeout", type=int, default=0)
     args = parser.parse_args(argv)
-    folder = run_dir("redisai")
-    settings = RedisSettings.from_environment(redis_port(), folder / "data")
+    settings = Settings.load()
+    if args.action in ("serve", "start"):
+        settings.ensure_redis_password()  # the first start makes it; `status` never does
     options = ("batchsize", "minbatchsize", "minbatchtimeout")
     batching = tuple(f"--{name}={getattr(args, name)}" for name in options)
-    return run_action(lifecycle(settings, gateway_port(), folder, batching), args.action)
+    redis_settings = RedisSettings.from_settings(settings)
+    return run_action(lifecycle(redis_settings, settings, batching), args.action)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ redis-server is bound to 127.0.0.1 with protected mode on and a password, its da
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,13 +15,10 @@ from pathlib import Path
 
 import redis
 
-from models.artifacts import REPO_ROOT
 from services.config import (
-    GATEWAY_PORT_VAR,
     LOCALHOST,
-    REDIS_URL_VAR,
-    ensure_redis_password,
-    env_int,
+    REDISAI_MODULE,
+    Settings,
     write_private,
 )
 from services.exports import run_exporter
@@ -30,16 +26,7 @@ from services.lifecycle import Lifecycle
 from services.process import http_ok, spawn, wait_until
 from services.supervision import Program, Supervisor
 
-MODULE_PATH_VAR = "POLYSERVE_REDISAI_MODULE"
 UNIX_PATH_MAX = 100  # sun_path holds 108 bytes on Linux
-DEFAULT_MODULE = REPO_ROOT / "services" / "redisai" / "module" / "build" / "redisai.so"
-
-
-def module_path() -> Path:
-    path = Path(os.environ.get(MODULE_PATH_VAR) or DEFAULT_MODULE)
-    if not path.is_file():
-        raise SystemExit(f"the RedisAI module is not built: {path} (run `make setup`)")
-    return path
 
 
 @dataclass(frozen=True)
@@ -47,20 +34,27 @@ class RedisSettings:
     port: int
     data_dir: Path
     password: str | None = None
+    module: Path = REDISAI_MODULE
     threads_per_queue: int = 1
     intra_op_threads: int = 1
     appendonly: bool = True
     """Every write logged (fsync each second), so deployed models survive a crash."""
 
     @classmethod
-    def from_environment(cls, port: int, data_dir: Path) -> RedisSettings:
+    def from_settings(cls, settings: Settings) -> RedisSettings:
         return cls(
-            port=port,
-            data_dir=data_dir,
-            password=ensure_redis_password(),
-            threads_per_queue=env_int("POLYSERVE_REDISAI_THREADS", 1, minimum=1, maximum=64),
-            intra_op_threads=env_int("POLYSERVE_REDISAI_INTRA_OP", 1, minimum=1, maximum=64),
+            port=settings.redis_port,
+            data_dir=settings.folder("redisai") / "data",
+            password=settings.local_redis_password(),
+            module=settings.redisai_module,
+            threads_per_queue=settings.redisai_threads,
+            intra_op_threads=settings.redisai_intra_op,
         )
+
+    @property
+    def folder(self) -> Path:
+        """The run folder: supervisord's files, the data folder."""
+        return self.data_dir.parent
 
     @property
     def config_file(self) -> Path:
@@ -77,7 +71,7 @@ class RedisSettings:
             ("appendonly", "yes" if self.appendonly else "no"),
             ("appendfsync", "everysec"),
             ("daemonize", "no"),
-            ("loadmodule", str(module_path()),
+            ("loadmodule", str(self.module_path()),
              "THREADS_PER_QUEUE", str(self.threads_per_queue),
              "INTRA_OP_PARALLELISM", str(self.intra_op_threads),
              "INTER_OP_PARALLELISM", "1"),
@@ -88,6 +82,11 @@ class RedisSettings:
         if self.password:
             directives.append(("requirepass", self.password))
         return "".join(" ".join(map(_quoted, line)) + "\n" for line in directives)
+
+    def module_path(self) -> Path:
+        if not self.module.is_file():
+            raise SystemExit(f"the RedisAI module is not built: {self.module} (run `make setup`)")
+        return self.module
 
     def write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -142,41 +141,43 @@ def start_redis(settings: RedisSettings, log_file: Path, timeout: float = 30) ->
     return process
 
 
-def supervisor(settings: RedisSettings, gateway_port: int, folder: Path) -> Supervisor:
+def supervisor(redis_settings: RedisSettings, settings: Settings) -> Supervisor:
     redis_server = Program(
         "redis",
-        tuple(settings.command()),
-        stale=(settings.unix_socket,) if settings.unix_socket else (),
+        tuple(redis_settings.command()),
+        stale=(redis_settings.unix_socket,) if redis_settings.unix_socket else (),
     )
     gateway = Program(
         "gateway",
         (sys.executable, "-m", "services.redisai.gateway"),
-        # The URL (and the password in it) by environment, not on a command line `ps` shows.
-        env={GATEWAY_PORT_VAR: str(gateway_port), REDIS_URL_VAR: settings.local_url()},
+        # The gateway's settings, its Redis's URL (and the password in it) among them, by
+        # environment: not on a command line `ps` shows.
+        env=settings.replace(redis_url=redis_settings.local_url()).environment(),
         start_s=2,
     )
-    return Supervisor(folder, (redis_server, gateway))
+    return Supervisor(redis_settings.folder, (redis_server, gateway))
 
 
-def lifecycle(settings: RedisSettings, gateway_port: int, folder: Path,
+def lifecycle(redis_settings: RedisSettings, settings: Settings,
               deploy_options: tuple[str, ...] = ()) -> Lifecycle:  # fmt: skip
     """Redis first; once its module answers, every served model deployed (`python -m
     exporters redisai DEPLOY_OPTIONS`, a no-op for a model already there); ready when the
     gateway's /ping (every model's probe, through Redis) is healthy. A gateway started by
     `serve` deploys what is missing itself."""
-    url = f"http://{LOCALHOST}:{gateway_port}"
-    processes = supervisor(settings, gateway_port, folder)
+    url = f"http://{LOCALHOST}:{settings.gateway_port}"
+    processes = supervisor(redis_settings, settings)
 
     def deploy() -> None:
         log = processes.program_log("redis")
-        wait_until(lambda: module_answers(settings), 30, "redis-server", log)
-        run_exporter("redisai", *deploy_options, env={REDIS_URL_VAR: settings.local_url()})
+        wait_until(lambda: module_answers(redis_settings), 30, "redis-server", log)
+        exporter_settings = settings.replace(redis_url=redis_settings.local_url())
+        run_exporter("redisai", *deploy_options, env=exporter_settings.environment("redis_url"))
 
     return Lifecycle(
         name="redisai",
         supervisor=processes,
         url=url,
-        prepare=settings.write_config,
+        prepare=redis_settings.write_config,
         after_start=deploy,
         ready=lambda: http_ok(f"{url}/ping"),
         start_timeout_s=60,

@@ -11,14 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.config import run_dir
+from services.config import Settings
 
 REQUIREMENTS = Path(__file__).with_name("kserve-requirements.txt")
 
 
 def kserve_python() -> Path:
     """The interpreter of the kserve venv, made or remade first when needed."""
-    venv = run_dir("clients") / "kserve"
+    venv = Settings.load().folder("clients") / "kserve"
     stamp = venv / ".requirements.sha256"
     wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     if not stamp.is_file() or stamp.read_text() != wanted:

@@ -141,6 +141,8 @@ FIZZBUZZ = Target(b"POST", b"/predictions/fizzbuzz", FIZZBUZZ_BODY)
 DIGITS = Target(b"POST", b"/predictions/digits", DIGITS_BODY)
 V2_INFER = Target(b"POST", b"/v2/models/fizzbuzz/infer", V2_BODY)
 V2_READY = Target(b"GET", b"/v2/health/ready")
+V2_METADATA = Target(b"GET", b"/v2/models/fizzbuzz")
+V2_MODEL_READY = Target(b"GET", b"/v2/models/fizzbuzz/ready")
 TARGETS = (PING, FIZZBUZZ, MODELS, V2_INFER)
 POSTS = (FIZZBUZZ, V2_INFER)
 
@@ -476,7 +478,10 @@ def framing_header_cases() -> list[Case]:
 
 
 def chunked_cases() -> list[Case]:
-    """Chunked bodies, right and wrong, on the v1 and v2 prediction routes."""
+    """Chunked bodies, right and wrong, on the v1 and v2 prediction routes; and the wrong
+    ones on the v2 model routes that take no body. Those may be answered without the body
+    being read (a 200), but a refusal must be an error in the contract's shape all the same
+    (nginx reads the body to its end first)."""
     cases = []
     for t in POSTS:
         limit = MAX_BODY_BYTES if not t.v2 else v2.MAX_BODY_BYTES
@@ -484,6 +489,12 @@ def chunked_cases() -> list[Case]:
             data = chunked(t, chunks)
             name = f"{label} ({t.label})"
             cases.append(make_case("chunked", name, data, statuses, v2=t.v2, **flags))
+    for t in (V2_METADATA, V2_MODEL_READY):
+        for label, chunks, statuses, flags in chunked_bodies(FIZZBUZZ_BODY, v2.MAX_BODY_BYTES):
+            if statuses == ANY_4XX and not flags:
+                data = chunked(t, chunks)
+                name = f"{label} ({t.label})"
+                cases.append(make_case("chunked", name, data, OK_OR_4XX, v2=True))
     return cases
 
 

@@ -102,7 +102,10 @@ def test_a_bad_request_in_a_batch_fails_alone(batched: str) -> None:
                 assert answer.json()["code"] == 400
             else:
                 assert answer.json() == body
-        mixed = [a for a in answers if int(a.headers[BATCH_HEADER]) > 1]
-        if {a.status_code for a in mixed} == {200, 400}:
+        # A 200 from a call of more requests than there are good ones shared that call with
+        # a bad one. (A 400's own header says little: the front asks the handler again for
+        # the body of a 400, services/mms/nginx.conf's @v1_bad_request.)
+        good = sum(status == 200 for status, _ in expected)
+        if any(a.status_code == 200 and int(a.headers[BATCH_HEADER]) > good for a in answers):
             return  # good and bad requests answered from the same handler call
     pytest.fail("good and bad requests were never served in one batch")

@@ -1,4 +1,5 @@
-"""The nginx front's configuration as rendered, without running it (but for `nginx -t`)."""
+"""The nginx front's configuration as rendered, without running it (but for `nginx -t`); and
+what it shares with the Flask backend's front."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from models.spec import InvalidInput
 from services import nginx
-from services.config import MMS_TOKEN_VAR, ensure_secret, secret
+from services.config import Settings
 from services.contract import v2
 from services.contract.errors import (
     MethodNotAllowed,
@@ -21,6 +22,7 @@ from services.contract.errors import (
     error_response,
 )
 from services.contract.protocol import MAX_BODY_BYTES, render
+from services.flask import front as flask_front
 from services.mms import front
 from services.mms.handler import V2_CALL_HEADER, V2_VERSION_HEADER
 from services.mms.settings import MmsSettings
@@ -29,8 +31,7 @@ TOKEN = "0123456789abcdef" * 2
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MmsSettings:
-    monkeypatch.delenv(MMS_TOKEN_VAR, raising=False)
+def settings(tmp_path: Path) -> MmsSettings:
     return MmsSettings("onnxruntime", 28080, 28081, 1, tmp_path / "mms")
 
 
@@ -115,6 +116,58 @@ def test_nginx_accepts_the_rendered_config(settings: MmsSettings) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def render_flask_config(tmp_path: Path) -> str:
+    return flask_front.render_config(
+        host="127.0.0.1",
+        port=28082,
+        socket=tmp_path / "gunicorn.sock",
+        temp_dir=tmp_path / "nginx",
+        pid_file=tmp_path / "nginx.pid",
+    )
+
+
+def test_nginx_accepts_the_flask_front_s_rendered_config(tmp_path: Path) -> None:
+    config = tmp_path / "nginx.conf"
+    config.write_text(render_flask_config(tmp_path))
+    (tmp_path / "nginx").mkdir()
+    command = [*nginx.command(config, tmp_path / "nginx"), "-t", "-q"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_both_fronts_render_the_shared_part_around_their_own(tmp_path: Path) -> None:
+    """services/nginx-front.conf, rendered once, holds each front's own http-block part."""
+    mms = MmsSettings("onnxruntime", 28080, 28081, 1, tmp_path / "mms")
+    mms_config = front.render_config(
+        host="127.0.0.1",
+        port=28080,
+        socket=mms.socket,
+        management_port=28081,
+        management_socket=mms.management_socket,
+        token=TOKEN,
+        temp_dir=tmp_path / "nginx",
+        pid_file=tmp_path / "nginx.pid",
+        access_log=tmp_path / "access.log",
+    )
+    values = nginx.front_values(temp_dir=tmp_path / "nginx", pid_file=tmp_path / "nginx.pid")
+    before, after = nginx.render_template(nginx.FRONT, {**values, "http": "\0"}).split("\0")
+    for config in (render_flask_config(tmp_path), mms_config):
+        assert config.startswith(before)
+        assert config.endswith(after)
+        assert config.count("client_body_temp_path") == config.count("\nevents {") == 1
+    assert "http {" in before
+    assert f"client_max_body_size {MAX_BODY_BYTES};" in before
+
+
+def test_a_value_of_several_lines_keeps_its_placeholder_s_indentation(tmp_path: Path) -> None:
+    template = tmp_path / "template.conf"
+    template.write_text("a {\n    {{lines}}\n    b {{word}};\n}\n")
+    rendered = nginx.render_template(template, {"lines": "x;\n\ny;", "word": "w"})
+    assert rendered == "a {\n    x;\n\n    y;\n    b w;\n}\n"
+    with pytest.raises(nginx.FrontError, match=r"unknown placeholder \{\{word\}\}"):
+        nginx.render_template(template, {"lines": ""})
+
+
 def test_the_token_is_made_once_owner_only_and_only_in_the_config(settings: MmsSettings) -> None:
     settings.folder.mkdir(parents=True)
     settings.nginx_config.write_text("an earlier, world-readable config")
@@ -132,11 +185,10 @@ def test_the_token_is_made_once_owner_only_and_only_in_the_config(settings: MmsS
     assert token not in settings.render_config()
 
 
-def test_the_environment_gives_the_token(
-    settings: MmsSettings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_environment_gives_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     given = "given-token-of-enough-characters.~+/_"
-    monkeypatch.setenv(MMS_TOKEN_VAR, given)
+    monkeypatch.setenv("POLYSERVE_MMS_TOKEN", given)
+    settings = MmsSettings.from_settings(Settings.load(run=tmp_path))
     settings.write_nginx_config()
     assert settings.management_token == given
     assert not (settings.folder / "management.token").exists()
@@ -149,20 +201,6 @@ def test_the_environment_gives_the_token(
 def test_a_token_nginx_cannot_compare_as_is_is_refused(token: str) -> None:
     with pytest.raises(nginx.FrontError, match="management token"):
         front.bearer_token(token)
-
-
-def test_one_secret_helper_generates_or_takes_the_environment_s(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The Redis password and the MMS token are both made by services.config.ensure_secret."""
-    variable, path = "POLYSERVE_TEST_SECRET", tmp_path / "test.secret"
-    monkeypatch.delenv(variable, raising=False)
-    assert secret(variable, path) is None
-    made = ensure_secret(variable, path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert ensure_secret(variable, path) == made == secret(variable, path)
-    monkeypatch.setenv(variable, "from-the-environment")
-    assert ensure_secret(variable, path) == "from-the-environment"
 
 
 @pytest.mark.parametrize(
@@ -225,9 +263,13 @@ def test_the_management_query_pattern(query: str, valid: bool) -> None:
     assert bool(re.fullmatch(front.management_query(), query)) is valid
 
 
+def locations(settings: MmsSettings) -> list[str]:
+    """Each location's text, from its name to the next location (comments included)."""
+    return re.split(r"^\s*location ", settings.render_nginx_config(TOKEN), flags=re.M)[1:]
+
+
 def proxied_locations(settings: MmsSettings) -> list[str]:
-    blocks = settings.render_nginx_config(TOKEN).split("location ")[1:]
-    return [block for block in blocks if "proxy_pass http" in block]
+    return [block for block in locations(settings) if "proxy_pass http" in block]
 
 
 def test_every_proxied_location_keeps_the_connection_to_mms_alive(
@@ -236,8 +278,9 @@ def test_every_proxied_location_keeps_the_connection_to_mms_alive(
     """A location's own proxy_set_header replaces all of the server's, Connection too."""
     proxied = proxied_locations(settings)
     # /ping, /models, two /predictions; v2 live, ready, infer, metadata and model readiness;
-    # management's /models and /models/{name} (their proxy_set_header is the server's)
-    assert len(proxied) == 10
+    # the handler asked again for its 400, v1 and v2; management's /models and
+    # /models/{name} (their proxy_set_header is the server's)
+    assert len(proxied) == 12
     for block in proxied:
         if "proxy_set_header" in block:
             assert 'proxy_set_header Connection "";' in block, block
@@ -247,10 +290,52 @@ def test_only_the_front_says_which_v2_call_reaches_the_handler(settings: MmsSett
     """Every location that reaches the handler sets the call and version headers itself (an
     empty value drops a client's), so a client cannot make a v1 call look like v2's."""
     to_handler = [block for block in proxied_locations(settings) if "/predictions/" in block]
-    assert len(to_handler) == 4
+    assert len(to_handler) == 6
     for block in to_handler:
         assert f"proxy_set_header {V2_CALL_HEADER} " in block, block
-    v2_calls = [block for block in to_handler if block.startswith('~ "^/v2/')]
-    assert len(v2_calls) == 2
-    for block in v2_calls:
         assert f"proxy_set_header {V2_VERSION_HEADER} $version;" in block, block
+    v2_calls = [block for block in to_handler if block.startswith(('~ "^/v2/', "@v2_"))]
+    assert len(v2_calls) == 3
+    for block in v2_calls:
+        assert f'proxy_set_header {V2_CALL_HEADER} "";' not in block, block
+
+
+PASSING_ON = {"proxy_set_header", "proxy_method", "proxy_pass", "rewrite"}  # and their order
+
+
+def passing_on(block: str) -> list[str]:
+    """How a location passes a request on: its proxy and rewrite lines, in order."""
+    lines = [line.split("#")[0].strip() for line in block.splitlines()]
+    return [line for line in lines if line.split(" ")[0] in PASSING_ON]
+
+
+@pytest.mark.parametrize("call", ["v1", "v2"])
+def test_nginx_s_own_400_is_the_contract_s_and_the_handler_s_is_asked_again(
+    settings: MmsSettings, call: str
+) -> None:
+    """A route that intercepts MMS's errors sends its 400s to a named location: nginx's own
+    (no upstream status yet) become the contract's BadRequest; for the handler's, the request
+    is passed on again exactly as the route passed it, and that 400 is not intercepted."""
+    blocks = locations(settings)
+    route = next(b for b in blocks if f"error_page 400 = @{call}_bad_request;" in b)
+    again = next(b for b in blocks if b.startswith(f"@{call}_bad_request "))
+    assert "proxy_intercept_errors on;" in route
+    assert "recursive_error_pages on;" in route
+    malformed = re.escape(nginx.bad_request(nginx.MALFORMED))
+    assert re.search(rf'if \(\$upstream_status = ""\) {{\s+return 400 {malformed};', again)
+    assert passing_on(again) == passing_on(route) != []
+    assert not re.search(r"error_page [^;]*\b400\b", again)
+
+
+def test_every_location_that_intercepts_mms_s_errors_takes_its_400s(
+    settings: MmsSettings,
+) -> None:
+    """Else nginx's own 400 there (a chunked body it cannot decode) is its HTML page."""
+    intercepting = [
+        block
+        for block in locations(settings)
+        if "proxy_intercept_errors on;" in block and not block.startswith("@")
+    ]
+    assert len(intercepting) == 3  # v1 and v2 infer, v2 metadata and readiness
+    for block in intercepting:
+        assert re.search(r"error_page 400 ", block), block

@@ -13,8 +13,10 @@ import psutil
 import requests
 
 from models.artifacts import REPO_ROOT, ModelFiles
-from services.mms.settings import MANAGEMENT_PORT_VAR, PORT_VAR
 from services.process import free_port
+
+PORT_VAR = "POLYSERVE_MMS_PORT"
+MANAGEMENT_PORT_VAR = "POLYSERVE_MMS_MANAGEMENT_PORT"
 
 
 def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from exporters.mar_noop import NOOP_HANDLER, ensure_noop_archive
 from loadtest.ceiling_servers import CEILINGS
 from models import registry
 from models.artifacts import ModelFiles
+from services.config import Settings
 from services.mms import noop
 
 
@@ -45,11 +46,10 @@ def test_the_noop_archive_has_its_own_store_and_no_model(fizzbuzz_files: ModelFi
 
 
 def test_the_mms_ceiling_serves_the_noop_behind_the_front_and_stops(
-    fizzbuzz_files: ModelFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fizzbuzz_files: ModelFiles, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("POLYSERVE_RUN", str(tmp_path))
     _, serve = CEILINGS["mms"]
-    with serve() as served:
+    with serve(Settings.load(run=tmp_path)) as served:
         url = served.url
         answer = requests.post(f"{url}/predictions/fizzbuzz", data=b'{"input.1": 3}', timeout=30)
         assert answer.content == b'{"next_number":"FizzBuzz"}'

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from services.mms.settings import MAX_PORT
-from tests.backends import free_port_below
+from services.process import free_port
 
 BACKENDS = ("flask", "mms", "redisai")
 PORT_VARS = (
@@ -33,7 +32,7 @@ def services(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 @contextmanager
 def local_stack(run: Path) -> Iterator[dict]:
     """`services up` in `run` on free ports; `services down` at the end."""
-    ports = {var: str(free_port_below(MAX_PORT)) for var in PORT_VARS}  # MMS takes no higher
+    ports = {var: str(free_port()) for var in PORT_VARS}
     env = {**os.environ, **ports, "POLYSERVE_RUN": str(run)}
     started = services("up", env)
     try:

@@ -21,6 +21,7 @@ import psutil
 import pytest
 import requests
 
+from services.config import Settings
 from services.stack import Backend, backends
 from tests.mms.management import workers_under
 from tests.stack.local import services, urls
@@ -99,7 +100,7 @@ def stack_backends(stack: dict) -> dict[str, Backend]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in stack["env"].items():
             patch.setenv(name, value)
-        return backends()
+        return backends(Settings.load())
 
 
 def gone(processes: list[psutil.Process]) -> bool:

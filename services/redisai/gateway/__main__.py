@@ -2,7 +2,7 @@
 
     python -m services.redisai.gateway [--port PORT] [--workers N] [--app gateway|noop]
 
-Redis is found through POLYSERVE_REDIS_URL (default redis://127.0.0.1:6379/0). `--app noop`
+Redis is found through POLYSERVE_REDIS_URL (default: the local one, with its password). `--app noop`
 serves the raw-ASGI ceiling (noop.py) under the same uvicorn settings, for the comparison.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from services.config import bind_host, gateway_port, gateway_workers, redis_timeout_s, redis_url
+from services.config import Settings
 from services.redisai.gateway.http_protocol import GatewayHttpProtocol, NoopHttpProtocol
 
 # name -> (import string, whether it is a factory, its HTTP protocol)
@@ -40,18 +40,19 @@ def log_config() -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.redisai.gateway", description=__doc__)
-    parser.add_argument("--port", type=int, default=gateway_port())
-    parser.add_argument("--workers", type=int, default=gateway_workers())
+    parser.add_argument("--port", type=int, help="default: $POLYSERVE_GATEWAY_PORT")
+    parser.add_argument("--workers", type=int, help="default: $POLYSERVE_GATEWAY_WORKERS")
     parser.add_argument("--app", choices=APPS, default="gateway")
     args = parser.parse_args()
-    redis_url(), redis_timeout_s()  # fail here, loudly, on a bad value
+    # Checked here, loudly, before uvicorn starts; each worker reads the same again.
+    settings = Settings.load(gateway_port=args.port, gateway_workers=args.workers)
     app, factory, protocol = APPS[args.app]
     uvicorn.run(
         app,
         factory=factory,
-        host=bind_host(),
-        port=args.port,
-        workers=args.workers,
+        host=settings.bind_host,
+        port=settings.gateway_port,
+        workers=settings.gateway_workers,
         # Our connections: errors in the contract's JSON, limits on the head, and a request
         # asking to upgrade is served as plain HTTP/1.1 (http_protocol.py); so no WebSockets.
         http=protocol,

@@ -1,24 +1,20 @@
-"""The ASGI entry point uvicorn loads in each worker (settings from services.config)."""
+"""The ASGI entry point uvicorn loads in each worker process, with that process's settings."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp
 
 from models import registry
-from services.config import (
-    gateway_calls_in_flight,
-    gateway_coalesce_rows,
-    redis_timeout_s,
-    redis_url,
-)
+from services.config import Settings
 from services.redisai.gateway.app import create_app
 
 
 def app_from_environment() -> ASGIApp:
+    settings = Settings.load()
     return create_app(
-        redis_url(),
-        redis_timeout_s(),
+        settings.gateway_redis_url(),
+        settings.redis_timeout_ms / 1000,
         registry.served(),
-        gateway_coalesce_rows(),
-        gateway_calls_in_flight(),
+        settings.gateway_coalesce_rows,
+        settings.gateway_calls_in_flight,
     )

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.artifacts import REPO_ROOT
-from services.config import REDIS_URL_VAR
+from services.config import variable
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class Redeployer:
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=REPO_ROOT,
-            env={**os.environ, REDIS_URL_VAR: self.redis_url},
+            env={**os.environ, variable("redis_url"): self.redis_url},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
