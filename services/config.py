@@ -118,12 +118,12 @@ class Settings(BaseSettings):
 
     def local_redis_password(self) -> str | None:
         """POLYSERVE_REDIS_PASSWORD, else the one generated for the local Redis, if any yet."""
-        return self.redis_password or read_secret(self.redis_password_file)
+        return read_secret(self.redis_password_file, self.redis_password)
 
     def ensure_redis_password(self) -> str:
         """The local Redis's password, generated at its first start (see ensure_secret)."""
         self.folder("redisai")
-        return self.redis_password or ensure_secret(self.redis_password_file)
+        return ensure_secret(self.redis_password_file, self.redis_password)
 
     def gateway_redis_url(self) -> str:
         """POLYSERVE_REDIS_URL, else the local Redis with its password."""
@@ -163,19 +163,21 @@ def write_private(path: Path, text: str) -> None:
         file.write(text)
 
 
-def read_secret(path: Path) -> str | None:
-    """The secret kept at `path`, if one was made yet."""
+def read_secret(path: Path, given: str | None = None) -> str | None:
+    """The `given` secret (the settings'), else the one kept at `path`, if one was made yet."""
+    if given:
+        return given
     return path.read_text().strip() if path.is_file() else None
 
 
-def ensure_secret(path: Path) -> str:
-    """The secret kept at `path` under run/, generated (mode 0600) at the first call for
-    everything on this machine that needs it.
+def ensure_secret(path: Path, given: str | None = None) -> str:
+    """The `given` secret, else the one kept at `path` under run/, generated (mode 0600) at
+    the first call for everything on this machine that needs it.
 
     secrets.token_hex: 128 random bits, not guessable. O_EXCL: a secret written meanwhile by
     another start is never overwritten.
     """
-    existing = read_secret(path)
+    existing = read_secret(path, given)
     if existing:
         return existing
     made = secrets.token_hex(16)

@@ -8,6 +8,7 @@ stopping everything again if the backend does not get there), `stop`, and `statu
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,12 +108,22 @@ def serve(lifecycle: Lifecycle) -> int:
 ACTIONS: dict[str, Callable[[Lifecycle], int]] = {
     "serve": serve, "start": start, "stop": stop, "status": status,
 }  # fmt: skip
+STARTING_ACTIONS = ("serve", "start")
+
+
+def action_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """A backend command's arguments: the action, then whatever the backend adds."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", choices=list(ACTIONS))
+    return parser
 
 
 def starting(lifecycle: Lifecycle, action: str) -> bool:
     """Whether `action` will start the backend (the caller then brings its exports up to
     date first)."""
-    return action in ("serve", "start") and not lifecycle.supervisor.running()
+    return action in STARTING_ACTIONS and not lifecycle.supervisor.running()
 
 
 def run_action(lifecycle: Lifecycle, action: str) -> int:

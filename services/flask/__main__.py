@@ -13,22 +13,16 @@ configuration, for the comparison.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from services.config import Settings
 from services.exports import export_if_stale
 from services.flask import server
-from services.lifecycle import run_action, starting
+from services.lifecycle import action_parser, run_action, starting
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m services.flask",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("action", choices=["serve", "start", "stop", "status"])
+    parser = action_parser("python -m services.flask", __doc__)
     parser.add_argument("--port", type=int, default=None, help="default $POLYSERVE_FLASK_PORT")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--app", choices=server.APPS, default="model")

@@ -17,24 +17,18 @@ POLYSERVE_MMS_WORKERS, POLYSERVE_RUN (run folder).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from services.config import Settings
 from services.exports import export_if_stale
-from services.lifecycle import run_action, starting
+from services.lifecycle import action_parser, run_action, starting
 from services.mms import server
 from services.mms.engines import ENGINES
 from services.mms.settings import MmsSettings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m services.mms",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("action", choices=["serve", "start", "stop", "status"])
+    parser = action_parser("python -m services.mms", __doc__)
     parser.add_argument("--engine", choices=ENGINES, help="default: $POLYSERVE_MMS_ENGINE")
     args = parser.parse_args(argv)
     settings = MmsSettings.from_settings(Settings.load(mms_engine=args.engine))

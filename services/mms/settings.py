@@ -127,7 +127,7 @@ class MmsSettings:
     def management_token(self) -> str | None:
         """The bearer token the front asks for on the management port (None before the
         first start made one): POLYSERVE_MMS_TOKEN, else run/mms/management.token."""
-        return self.given_token or read_secret(self.token_file)
+        return read_secret(self.token_file, self.given_token)
 
     @property
     def token_file(self) -> Path:
@@ -160,7 +160,7 @@ class MmsSettings:
         """The front's nginx.conf in the run folder, owner-only since it holds the token
         (made here at the first start; never on a command line)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        token = self.given_token or ensure_secret(self.token_file)
+        token = ensure_secret(self.token_file, self.given_token)
         write_private(self.nginx_config, self.render_nginx_config(token))
 
     def render_config(self) -> str:

@@ -14,27 +14,21 @@ keeps its data (AOF, RDB) under run/redisai/data.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from services.config import Settings
-from services.lifecycle import run_action
+from services.lifecycle import STARTING_ACTIONS, action_parser, run_action
 from services.redisai.server import RedisSettings, lifecycle
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m services.redisai",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("action", choices=["serve", "start", "stop", "status"])
+    parser = action_parser("python -m services.redisai", __doc__)
     parser.add_argument("--batchsize", type=int, default=0)
     parser.add_argument("--minbatchsize", type=int, default=0)
     parser.add_argument("--minbatchtimeout", type=int, default=0)
     args = parser.parse_args(argv)
     settings = Settings.load()
-    if args.action in ("serve", "start"):
+    if args.action in STARTING_ACTIONS:
         settings.ensure_redis_password()  # the first start makes it; `status` never does
     options = ("batchsize", "minbatchsize", "minbatchtimeout")
     batching = tuple(f"--{name}={getattr(args, name)}" for name in options)

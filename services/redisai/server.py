@@ -141,7 +141,8 @@ def start_redis(settings: RedisSettings, log_file: Path, timeout: float = 30) ->
     return process
 
 
-def supervisor(redis_settings: RedisSettings, settings: Settings) -> Supervisor:
+def supervisor(redis_settings: RedisSettings, gateway_settings: Settings) -> Supervisor:
+    """redis-server, and the gateway with `gateway_settings` (their URL the local Redis's)."""
     redis_server = Program(
         "redis",
         tuple(redis_settings.command()),
@@ -152,7 +153,7 @@ def supervisor(redis_settings: RedisSettings, settings: Settings) -> Supervisor:
         (sys.executable, "-m", "services.redisai.gateway"),
         # The gateway's settings, its Redis's URL (and the password in it) among them, by
         # environment: not on a command line `ps` shows.
-        env=settings.replace(redis_url=redis_settings.local_url()).environment(),
+        env=gateway_settings.environment(),
         start_s=2,
     )
     return Supervisor(redis_settings.folder, (redis_server, gateway))
@@ -165,13 +166,13 @@ def lifecycle(redis_settings: RedisSettings, settings: Settings,
     gateway's /ping (every model's probe, through Redis) is healthy. A gateway started by
     `serve` deploys what is missing itself."""
     url = f"http://{LOCALHOST}:{settings.gateway_port}"
-    processes = supervisor(redis_settings, settings)
+    local = settings.replace(redis_url=redis_settings.local_url())
+    processes = supervisor(redis_settings, local)
 
     def deploy() -> None:
         log = processes.program_log("redis")
         wait_until(lambda: module_answers(redis_settings), 30, "redis-server", log)
-        exporter_settings = settings.replace(redis_url=redis_settings.local_url())
-        run_exporter("redisai", *deploy_options, env=exporter_settings.environment("redis_url"))
+        run_exporter("redisai", *deploy_options, env=local.environment("redis_url"))
 
     return Lifecycle(
         name="redisai",
