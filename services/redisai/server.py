@@ -15,6 +15,7 @@ from pathlib import Path
 
 import redis
 
+from services import metrics
 from services.config import (
     LOCALHOST,
     REDISAI_MODULE,
@@ -141,6 +142,12 @@ def start_redis(settings: RedisSettings, log_file: Path, timeout: float = 30) ->
     return process
 
 
+def gateway_metrics_dir(redis_settings: RedisSettings) -> Path:
+    """The gateway's workers' multiprocess metrics files (services/metrics.py): emptied when
+    the backend starts, kept when supervisord restarts the gateway."""
+    return redis_settings.folder.resolve() / "metrics"
+
+
 def supervisor(redis_settings: RedisSettings, settings: Settings) -> Supervisor:
     redis_server = Program(
         "redis",
@@ -152,9 +159,10 @@ def supervisor(redis_settings: RedisSettings, settings: Settings) -> Supervisor:
         (sys.executable, "-m", "services.redisai.gateway"),
         # The gateway's settings, its Redis's URL (and the password in it) among them, by
         # environment: not on a command line `ps` shows.
-        env=settings.replace(redis_url=redis_settings.local_url()).environment(),
+        env={**settings.replace(redis_url=redis_settings.local_url()).environment(),
+             metrics.MULTIPROC_VAR: str(gateway_metrics_dir(redis_settings))},
         start_s=2,
-    )
+    )  # fmt: skip
     return Supervisor(redis_settings.folder, (redis_server, gateway))
 
 
@@ -167,6 +175,10 @@ def lifecycle(redis_settings: RedisSettings, settings: Settings,
     url = f"http://{LOCALHOST}:{settings.gateway_port}"
     processes = supervisor(redis_settings, settings)
 
+    def prepare() -> None:
+        redis_settings.write_config()
+        metrics.reset(gateway_metrics_dir(redis_settings))
+
     def deploy() -> None:
         log = processes.program_log("redis")
         wait_until(lambda: module_answers(redis_settings), 30, "redis-server", log)
@@ -177,7 +189,7 @@ def lifecycle(redis_settings: RedisSettings, settings: Settings,
         name="redisai",
         supervisor=processes,
         url=url,
-        prepare=redis_settings.write_config,
+        prepare=prepare,
         after_start=deploy,
         ready=lambda: http_ok(f"{url}/ping"),
         start_timeout_s=60,

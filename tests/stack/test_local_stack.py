@@ -25,7 +25,10 @@ from tests.stack.local import BACKENDS, services, urls
 
 def test_up_prints_where_each_backend_is(stack: dict) -> None:
     for name, url in urls(stack["ports"]).items():
-        assert any(line.startswith(name) and url in line for line in stack["up"].splitlines())
+        assert any(
+            line.startswith(name) and url in line and f"{url}/metrics" in line
+            for line in stack["up"].splitlines()
+        )
 
 
 def test_every_backend_answers_the_contract_after_up(stack: dict) -> None:
