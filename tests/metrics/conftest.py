@@ -14,7 +14,7 @@ from models.artifacts import ModelFiles
 from tests.contract.conftest import BACKENDS, Launcher
 from tests.redisai.stack import redisai_backend
 
-METRICS_BACKENDS = ("flask", "redisai")
+METRICS_BACKENDS = ("flask", "mms-onnxruntime", "redisai")
 LAUNCHERS: dict[str, Launcher] = {
     **BACKENDS,
     "redisai": partial(redisai_backend, gateway_workers=2),

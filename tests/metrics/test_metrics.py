@@ -119,6 +119,14 @@ def bad(model: ModelSpec) -> list[Call]:
     ]
 
 
+def reaches_the_counter(served: Served, call: Call) -> bool:
+    """Whether the server that counts sees the call: on MMS the handler counts, and the nginx
+    front answers a wrong method, MMS itself an unknown model, before it (docs/metrics.md)."""
+    if not served.name.startswith("mms"):
+        return True
+    return call.method == "POST" and call.counted[0] != UNKNOWN_MODEL
+
+
 def send(url: str, calls: Iterable[Call], connections: int = 8) -> None:
     with ThreadPoolExecutor(max_workers=connections) as pool:
         list(pool.map(lambda call: call.send(url), calls))
@@ -194,9 +202,10 @@ def test_counts_are_exact_after_correct_and_bad_requests(served: Served, spec: M
     send(served.url, random.Random(0).sample(calls, len(calls)))
     after = scrape(served.url)
 
-    assert changes(before, after, REQUESTS, BY_STATUS) == counted(calls)
+    seen = [call for call in calls if reaches_the_counter(served, call)]
+    assert changes(before, after, REQUESTS, BY_STATUS) == counted(seen)
     durations = changes(before, after, "polyserve_request_duration_seconds_count", BY_STATUS[:2])
-    assert durations == counted(calls, labels=2)
+    assert durations == counted(seen, labels=2)
     # Every correct request was in exactly one engine call; no bad one reached the engine.
     batched = changes(before, after, "polyserve_batch_size_sum", ("model",))
     assert batched == {(spec.name,): len(good)}
@@ -213,7 +222,8 @@ def test_unknown_model_names_add_no_series(served: Served, primed: Scrape) -> No
     send(served.url, attack)
     after = scrape(served.url)
     assert after.values.keys() == before.values.keys()
-    assert changes(before, after, REQUESTS, BY_STATUS) == counted(attack)
+    seen = [call for call in attack if reaches_the_counter(served, call)]
+    assert changes(before, after, REQUESTS, BY_STATUS) == counted(seen)
 
 
 def counting_worker(run_dir: Path) -> psutil.Process:
