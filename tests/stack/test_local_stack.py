@@ -74,7 +74,8 @@ def test_status_reports_every_backend_healthy(stack: dict) -> None:
     assert [line.split()[1] for line in health] == ["healthy"] * 3
     processes = report.stdout.split("\n\n")[1].splitlines()[2:]
     assert [line.split()[:2] for line in processes] == [
-        ["flask", "front"], ["flask", "gunicorn"], ["mms", "front"], ["mms", "mms"],
+        ["flask", "front"], ["flask", "gunicorn"], ["mms", "front"], ["mms", "metrics"],
+        ["mms", "mms"],
         ["redisai", "gateway"], ["redisai", "redis"],
     ]  # fmt: skip
     assert all(line.split()[2] in ("STARTING", "RUNNING") for line in processes)
