@@ -33,9 +33,9 @@ if ((${#missing[@]})); then
   fi
 fi
 
-requirements=deploy/requirements.txt
+requirements=deploy/requirements.txt  # it includes deploy/requirements-engines.txt
 stamp=.venv/.requirements.sha256
-wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+wanted=$(cat deploy/requirements-engines.txt "$requirements" | sha256sum | cut -d' ' -f1)
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 if [[ $(cat "$stamp" 2>/dev/null) != "$wanted" ]]; then
   echo "setup: installing pinned Python packages into .venv"

@@ -38,6 +38,7 @@ SHARED_MODULES = (
     "services/contract/handler.py",
     "services/contract/protocol.py",
     "services/contract/v2.py",
+    "services/metrics.py",
     "services/mms/__init__.py",
     "services/mms/engines.py",
     "services/mms/handler.py",

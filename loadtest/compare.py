@@ -33,6 +33,7 @@ from loadtest.memory import rss_mb
 from loadtest.model_speed import model_ceilings
 from loadtest.protocols import PROTOCOLS
 from loadtest.report import Measured, write_report
+from loadtest.server_metrics import with_server_figures
 from loadtest.wrk_run import run_wrk
 from models import registry
 from models.artifacts import REPO_ROOT
@@ -97,10 +98,18 @@ class Runner:
         self.done = 0
 
     def measure(self, target: Target, round_: int, ceiling: bool = False) -> RunFigures:
-        """One run, with the CPU time the target's processes spent on it per request."""
-        return spent_per_request(
-            target.pids, lambda: self._load(target.name, target.url, round_, ceiling)
-        )
+        """One run, with the CPU time the target's processes spent on it per request, and for
+        a backend its own count and latency (a ceiling has no model to count)."""
+
+        def run() -> RunFigures:
+            return spent_per_request(
+                target.pids, lambda: self._load(target.name, target.url, round_, ceiling)
+            )
+
+        if ceiling:
+            return run()
+        series = (self.settings.model, self.settings.protocol)
+        return with_server_figures(target.url, series, self.settings.users, run)
 
     def for_model(self, model: str, protocol: str = "v1") -> Runner:
         """The same runner (and run count) loading `model` in `protocol`."""
@@ -129,10 +138,12 @@ class Runner:
 def median_round(runs: list[RunFigures]) -> RunFigures:
     """The run of median throughput, carrying the requests and failures of every round."""
     median = sorted(runs, key=lambda run: run.requests_per_s)[(len(runs) - 1) // 2]
+    counted = [run.server_requests for run in runs]
     return dataclasses.replace(
         median,
         requests=sum(run.requests for run in runs),
         failures=sum(run.failures for run in runs),
+        server_requests=None if None in counted else sum(counted),
     )
 
 

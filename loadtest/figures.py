@@ -37,6 +37,11 @@ class RunFigures:
     p99_ms: float
     cpu_us_per_request: float | None = None
     """The server's CPU time per request (its processes, user + system), when measured."""
+    server_requests: int | None = None
+    """What the server's own counter says it answered (loadtest/server_metrics.py)."""
+    server_p50_ms: float | None = None
+    server_p99_ms: float | None = None
+    """The server's own latency quantiles, from its histogram."""
 
     def as_dict(self) -> dict[str, float | None]:
         return asdict(self)

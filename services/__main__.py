@@ -6,8 +6,9 @@
 
 `up` trains and exports whatever is missing for every served model, starts each chosen
 backend (each serves every model) under its supervisor, waits until each is ready and prints
-where it is. A port already taken is reported before anything starts. A process that exits
-is restarted by its supervisor; `status` shows each one's state, uptime and restarts.
+where it is, its Prometheus metrics too. A port already taken is reported before anything
+starts. A process that exits is restarted by its supervisor; `status` shows each one's state,
+uptime and restarts.
 `down` stops what `up` started (also after crashes, leaving no process behind).
 """
 
@@ -47,11 +48,12 @@ def up(chosen: list[Backend]) -> int:
     export_if_stale("all")
     failed = [backend.name for backend in chosen if backend.run("start") != 0]
     rows = [
-        [b.name, b.url, b.management_url or "-", str(b.lifecycle.supervisor.log_dir)]
+        [b.name, b.url, f"{b.url}/metrics", b.management_url or "-",
+         str(b.lifecycle.supervisor.log_dir)]
         for b in chosen
-    ]
+    ]  # fmt: skip
     print()
-    print_table(["backend", "url", "management", "logs"], rows)
+    print_table(["backend", "url", "metrics", "management", "logs"], rows)
     if failed:
         print(f"\nnot started: {', '.join(failed)} (see the logs above)", file=sys.stderr)
         return 1

@@ -74,6 +74,12 @@ def _record(record: Path) -> tuple[int, float] | None:
         return None
 
 
+def recorded_group_id(record: Path) -> int | None:
+    """The process group a record names, if any."""
+    recorded = _record(record)
+    return recorded[0] if recorded else None
+
+
 def _members(group: int) -> list[psutil.Process]:
     members = []
     for process in psutil.process_iter():

@@ -78,6 +78,11 @@ def _escape_env(value: str) -> str:
     return value.replace("%", "%%")
 
 
+def reaper_record(folder: Path, program: str) -> Path:
+    """Where the reaper of `program` in the supervisor `folder` records its process group."""
+    return folder / "reaper" / f"{program}.json"
+
+
 @dataclass(frozen=True)
 class Supervisor:
     folder: Path
@@ -112,7 +117,7 @@ class Supervisor:
         return self.log_dir / f"{name}.log"
 
     def record(self, name: str) -> Path:
-        return self.folder / "reaper" / f"{name}.json"
+        return reaper_record(self.folder, name)
 
     def render(self) -> str:
         lines = [

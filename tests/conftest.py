@@ -22,12 +22,14 @@ FAST = {
     "tests/compose/test_files.py",
     "tests/exporters/test_exporters.py",
     "tests/loadtest/test_cpu_time.py",
+    "tests/loadtest/test_server_metrics.py",
     "tests/exporters/test_onnx_to_torch.py",
     "tests/mms/test_front_config.py",
     "tests/mms/test_handler.py",
     "tests/redisai/test_coalescer.py",
     "tests/redisai/test_fast_path.py",
     "tests/hostile/test_wire.py",
+    "tests/metrics/test_exposition.py",
 }
 FAST_FOLDERS = ("tests/models/",)
 IN_PROCESS_BACKEND = "in-process"

@@ -1,7 +1,8 @@
 """The Flask backend: routes that parse and format; the data plane does the rest.
 
 The contract (v1) and the Open Inference Protocol (v2, services/flask/v2_routes.py) side by
-side; the body limit is v2's, and v1's own is checked by its route.
+side; the body limit is v2's, and v1's own is checked by its route. GET /metrics answers
+every worker's metrics (services/metrics.py), recorded by services/flask/measured.py.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from services.contract import errors, v2
 from services.contract.dataplane import DataPlane, Reply
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
+from services.flask.measured import CountedRequests
 from services.flask.v2_routes import respond as respond_v2
 from services.flask.v2_routes import v2_blueprint
+from services.metrics import ServerMetrics, exposition
 
 BACKEND = "flask"
 
@@ -39,6 +42,7 @@ def create_app(plane: DataPlane) -> Flask:
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.url_map.merge_slashes = False
     app.register_blueprint(v2_blueprint(v2.V2Plane(plane, PLATFORM)))
+    app.wsgi_app = CountedRequests(app.wsgi_app, ServerMetrics(plane.handlers))
 
     @app.post("/predictions/<model>")
     def predictions(model: str) -> Response:
@@ -54,6 +58,11 @@ def create_app(plane: DataPlane) -> Flask:
     @app.get("/models")
     def models() -> Response:
         return _respond(plane.models())
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, content_type=content_type)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

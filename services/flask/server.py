@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from services import metrics
 from services.config import LOCALHOST, Settings
 from services.flask.front import render_config
 from services.lifecycle import Lifecycle
@@ -31,13 +32,20 @@ def socket(settings: Settings, app: str = "model") -> Path:
     return folder(settings, app) / "gunicorn.sock"
 
 
+def metrics_dir(settings: Settings, app: str = "model") -> Path:
+    """gunicorn's workers' multiprocess metrics files (services/metrics.py): emptied when the
+    backend starts, kept when supervisord or gunicorn restarts a process."""
+    return folder(settings, app).resolve() / "metrics"
+
+
 def supervisor(settings: Settings, app: str = "model") -> Supervisor:
     """gunicorn serving `app` on a unix socket, behind nginx on the Flask port."""
     gunicorn = Program(
         "gunicorn",
         (sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
          "--bind", f"unix:{socket(settings, app)}", APPS[app]),
-        env=settings.environment("run", "flask_workers", "flask_threads"),
+        env={**settings.environment("run", "flask_workers", "flask_threads"),
+             metrics.MULTIPROC_VAR: str(metrics_dir(settings, app))},
         start_s=2,
         stale=(socket(settings, app),),
     )  # fmt: skip
@@ -51,6 +59,12 @@ def config_file(settings: Settings, app: str) -> Path:
 
 def temp_dir(settings: Settings, app: str) -> Path:
     return folder(settings, app) / "nginx"
+
+
+def prepare(settings: Settings, app: str) -> None:
+    """Before supervisord starts: the front's configuration, and no metrics yet."""
+    write_front_config(settings, app)
+    metrics.reset(metrics_dir(settings, app))
 
 
 def write_front_config(settings: Settings, app: str) -> None:
@@ -67,7 +81,7 @@ def lifecycle(settings: Settings, app: str = "model") -> Lifecycle:
         name="flask" if app == "model" else f"flask-{app}",
         supervisor=supervisor(settings, app),
         url=url,
-        prepare=lambda: write_front_config(settings, app),
+        prepare=lambda: prepare(settings, app),
         ready=lambda: http_ok(f"{url}/ping"),
         start_timeout_s=60,
     )

@@ -8,17 +8,19 @@ from models import registry
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
 from services.contract.dataplane import DataPlane
-from services.contract.handler import ModelHandler
 from services.flask.app import create_app
+from services.flask.measured import MeasuredHandler
 from services.flask.model import torchscript_predictor
 
 # Workers are processes: one intra-op thread each keeps them from fighting over the cores.
 torch.set_num_threads(1)
 
 
-def handler(spec: ModelSpec) -> ModelHandler:
+def handler(spec: ModelSpec) -> MeasuredHandler:
     files = ModelFiles.of(spec.name)
-    return ModelHandler(spec, torchscript_predictor(files.torchscript), files.version)
+    return MeasuredHandler(spec, torchscript_predictor(files.torchscript), files.version)
 
 
-app = create_app(DataPlane([handler(spec) for spec in registry.served()]))
+plane = DataPlane([handler(spec) for spec in registry.served()])
+plane.ping()  # the probes, so each model's ready gauge says so from the worker's start
+app = create_app(plane)

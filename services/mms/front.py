@@ -108,10 +108,15 @@ def error_bodies() -> dict[str, str]:
 
 def to_handler() -> dict[str, str]:
     """The lines that pass a request on to the handler, for v1 calls and v2 infer calls: the
-    same in a route's location and in the one that asks the handler again for its 400."""
+    same in a route's location and in the one that asks the handler again for its 400 (which
+    says so: the handler counts each request once)."""
+    calls = {"v1": '""', "v2": "infer"}
     return {
-        "to_handler_v1": render_template(TO_HANDLER, {"call": '""'}).rstrip(),
-        "to_handler_v2": render_template(TO_HANDLER, {"call": "infer"}).rstrip(),
+        f"to_handler_{protocol}{suffix}": render_template(
+            TO_HANDLER, {"call": call, "again": again}
+        ).rstrip()
+        for protocol, call in calls.items()
+        for suffix, again in (("", '""'), ("_again", "1"))
     }
 
 
@@ -139,6 +144,7 @@ def render_config(
     socket: Path,
     management_port: int,
     management_socket: Path,
+    metrics_socket: Path,
     token: str,
     temp_dir: Path,
     pid_file: Path,
@@ -151,6 +157,7 @@ def render_config(
         "socket": plain_path(socket),
         "management_listen": listen_address(LOCALHOST, management_port),
         "management_socket": plain_path(management_socket),
+        "metrics_socket": plain_path(metrics_socket),
         "management_token": bearer_token(token),
         "management_max_body": str(MANAGEMENT_MAX_BODY),
         "model_name": MODEL_NAME,

@@ -6,6 +6,8 @@ on its path.
 MMS calls `handle(None, context)` once when a worker loads the model (an exception there
 fails the worker visibly), then `handle(batch, context)` with up to batch_size requests: each
 request gets its own status and contract body, and the whole batch is one engine call.
+Each inference request is counted with its status and its time since the nginx front had it
+(services.metrics, docs/metrics.md); each engine call with its time and its requests.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -33,6 +36,7 @@ from services.contract.errors import (
 )
 from services.contract.handler import ModelHandler, split_rows
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
+from services.metrics import ServerMetrics
 from services.mms.engines import MXNET, ONNXRUNTIME, load_predictor
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ DECODE_SWITCH = "MMS_DECODE_INPUT_REQUEST"  # set by MMS from decode_input_reque
 # into POSTs to /predictions/{model} and says which call it was, and which version was asked.
 V2_CALL_HEADER = "X-Polyserve-V2"  # infer | metadata | ready; absent: the v1 contract
 V2_VERSION_HEADER = "X-Polyserve-Version"  # the {version} of /versions/{version}, if any
+ARRIVAL_HEADER = "X-Polyserve-Arrival"  # when the front had the whole request (Unix time)
+AGAIN_HEADER = "X-Polyserve-Again"  # the front asks again for a 400's body: counted already
 PLATFORMS = {ONNXRUNTIME: "onnxruntime_onnx", MXNET: "mxnet_onnx"}
 
 
@@ -84,9 +90,11 @@ def archive_spec(info: dict[str, Any]) -> ModelSpec:
 class BatchHandler:
     """Answers a batch of MMS requests, v1 and v2 alike, with one engine call."""
 
-    def __init__(self, handler: ModelHandler, platform: str) -> None:
+    def __init__(self, handler: ModelHandler, engine: str) -> None:
         self.handler = handler
-        self.v2 = v2.V2Plane(DataPlane([handler]), platform)
+        self.engine = engine
+        self.v2 = v2.V2Plane(DataPlane([handler]), PLATFORMS[engine])
+        self.metrics = ServerMetrics([handler.name])
 
     @classmethod
     def load(cls, model_dir: Path) -> BatchHandler:
@@ -101,9 +109,18 @@ class BatchHandler:
         if not handler.answers_correctly():
             raise RuntimeError(f"{spec.name} on {info['engine']} fails its readiness probe")
         log.info("loaded %s on %s from %s", spec.name, info["engine"], info["spec"])
-        return cls(handler, PLATFORMS[info["engine"]])
+        loaded = cls(handler, info["engine"])
+        loaded.metrics.ready(spec.name, True)
+        return loaded
 
     def answer(self, batch: list[dict[str, Any]], context: Any) -> list[bytes]:
+        started = time.time()
+        with self.metrics.in_flight(len(batch)):
+            answers = self.answers(batch, context)
+        self.count(context, answers, started)
+        return respond(context, answers)
+
+    def answers(self, batch: list[dict[str, Any]], context: Any) -> list[Answer]:
         answers: list[Answer | None] = [None] * len(batch)
         pending: list[tuple[int, Pending]] = []
         for idx, item in enumerate(batch):
@@ -113,6 +130,7 @@ class BatchHandler:
             else:
                 pending.append((idx, received))
         if pending:
+            called = time.perf_counter()
             try:
                 outputs = self.predict([request.inputs for _, request in pending])
                 for (idx, request), rows in zip(pending, outputs, strict=True):
@@ -120,7 +138,25 @@ class BatchHandler:
             except Exception as error:  # noqa: BLE001 - the engine failed: a 500 each
                 for idx, _ in pending:
                     answers[idx] = failure(error, context, idx)
-        return respond(context, [answer for answer in answers if answer is not None])
+            elapsed = time.perf_counter() - called
+            self.metrics.executed(self.handler.name, self.engine, len(pending), elapsed)
+        return [answer for answer in answers if answer is not None]
+
+    def count(self, context: Any, answers: list[Answer], started: float) -> None:
+        """Each inference request (v1, v2 infer) with its status and its time since the front
+        had it (since this call began, for a request that came without the front)."""
+        now = time.time()
+        for idx, answer in enumerate(answers):
+            headers = request_headers(context, idx)
+            call = headers.get(V2_CALL_HEADER)
+            if call not in (None, "infer") or AGAIN_HEADER in headers:
+                continue  # not inference (v2 metadata, readiness), or counted already
+            try:
+                arrival = float(headers[ARRIVAL_HEADER])
+            except (KeyError, ValueError):
+                arrival = started
+            protocol = "v1" if call is None else "v2"
+            self.metrics.answered(self.handler.name, protocol, answer.status, now - arrival)
 
     def receive(self, item: dict[str, Any], headers: dict[str, str]) -> Answer | Pending:
         """A request's answer when it needs no engine call, else what to run and how to answer."""

@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from models import registry
-from services import nginx
+from services import metrics, nginx
 from services.contract.protocol import describe as model_description
 from services.contract.protocol import render
 from services.lifecycle import Lifecycle
+from services.metrics import MULTIPROC_VAR
 from services.mms.handler import ARCHIVE_INFO
 from services.mms.plugin import ensure_plugin
 from services.mms.settings import MmsSettings
 from services.process import StartupError, http_ok, log_tail
-from services.supervision import Program, Supervisor
+from services.supervision import Program, Supervisor, reaper_record
 
 READY = "READY"
 LOAD_FAILED = "Load model failed"  # what MMS logs each time a worker dies while loading
@@ -71,13 +72,15 @@ def prepare(settings: MmsSettings) -> None:
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)  # sockets of a server killed earlier
     (settings.front_temp_dir).mkdir(parents=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    metrics.reset(settings.metrics_dir)
     settings.models_file.write_text(models)
     settings.config_file.write_text(settings.render_config())
     settings.write_nginx_config()  # owner-only: it holds the management token
 
 
 def supervisor(settings: MmsSettings) -> Supervisor:
-    """MMS (its launcher, the JVM, the Python workers) and the nginx front, supervised."""
+    """MMS (its launcher, the JVM, the Python workers), the nginx front and the workers'
+    metrics exporter, supervised."""
     mms = Program(
         "mms",
         tuple(command(settings)),
@@ -87,7 +90,17 @@ def supervisor(settings: MmsSettings) -> Supervisor:
         stale=(settings.socket,),
     )
     front = nginx.front_program(settings.nginx_config, settings.front_temp_dir)
-    return Supervisor(settings.folder, (mms, front))
+    exporter = Program(
+        "metrics",
+        (sys.executable, "-m", "services.mms.metrics_app",
+         "--socket", str(settings.metrics_socket),
+         "--record", str(reaper_record(settings.folder, "mms")),
+         "--management", str(settings.management_socket),
+         "--models", str(settings.models_file)),
+        env={MULTIPROC_VAR: str(settings.metrics_dir)},
+        stale=(settings.metrics_socket,),
+    )  # fmt: skip
+    return Supervisor(settings.folder, (mms, front, exporter))
 
 
 def management_headers(settings: MmsSettings) -> dict[str, str]:

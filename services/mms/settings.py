@@ -23,6 +23,7 @@ from services.config import (
     variable,
     write_private,
 )
+from services.metrics import MULTIPROC_VAR
 from services.mms import front
 from services.mms.plugin import plugin_dir
 
@@ -60,7 +61,7 @@ class MmsSettings:
         object.__setattr__(self, "folder", self.folder.resolve())
         if self.store is not None:
             object.__setattr__(self, "store", self.store.resolve())
-        for socket in (self.socket, self.management_socket):
+        for socket in (self.socket, self.management_socket, self.metrics_socket):
             if len(str(socket).encode()) > MAX_SOCKET_PATH:
                 raise ConfigError(f"the run folder {self.folder} is too deep for MMS's sockets")
 
@@ -119,6 +120,16 @@ class MmsSettings:
         return self.tmp_dir / "inference.sock"
 
     @property
+    def metrics_socket(self) -> Path:
+        """Where services/mms/metrics_app.py answers the front's /metrics."""
+        return self.tmp_dir / "metrics.sock"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """The workers' prometheus-client multiprocess files (emptied at each start)."""
+        return self.folder / "metrics"
+
+    @property
     def management_socket(self) -> Path:
         """MMS's management API, reached only through the front's management port."""
         return self.tmp_dir / "management.sock"
@@ -150,6 +161,7 @@ class MmsSettings:
             socket=self.socket,
             management_port=self.management_port,
             management_socket=self.management_socket,
+            metrics_socket=self.metrics_socket,
             token=token,
             temp_dir=self.front_temp_dir,
             pid_file=self.tmp_dir / "nginx.pid",
@@ -181,12 +193,14 @@ class MmsSettings:
         return "\n".join(lines) + "\n"
 
     def environment(self) -> dict[str, str]:
-        """What MMS and its workers run with, beyond the environment they inherit: temp and
-        log folders inside the run folder, and no PYTHONPATH (the archive suffices)."""
+        """What MMS and its workers run with, beyond the environment they inherit: temp,
+        log and metrics folders inside the run folder, and no PYTHONPATH (the archive
+        suffices)."""
         tmp = str(self.tmp_dir)
         # TEMP: MMS's launcher passes it on as java.io.tmpdir (and keeps its pid file there);
         # TMPDIR/TMP: anything Python's tempfile makes in the launcher or the workers.
         return {
             "PYTHONPATH": "", "TEMP": tmp, "TMPDIR": tmp, "TMP": tmp,
             "LOG_LOCATION": str(self.log_dir), "METRICS_LOCATION": str(self.log_dir),
+            MULTIPROC_VAR: str(self.metrics_dir),
         }  # fmt: skip

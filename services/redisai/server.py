@@ -15,6 +15,7 @@ from pathlib import Path
 
 import redis
 
+from services import metrics
 from services.config import (
     LOCALHOST,
     REDISAI_MODULE,
@@ -141,6 +142,12 @@ def start_redis(settings: RedisSettings, log_file: Path, timeout: float = 30) ->
     return process
 
 
+def gateway_metrics_dir(redis_settings: RedisSettings) -> Path:
+    """The gateway's workers' multiprocess metrics files (services/metrics.py): emptied when
+    the backend starts, kept when supervisord restarts the gateway."""
+    return redis_settings.folder.resolve() / "metrics"
+
+
 def supervisor(redis_settings: RedisSettings, gateway_settings: Settings) -> Supervisor:
     """redis-server, and the gateway with `gateway_settings` (their URL the local Redis's)."""
     redis_server = Program(
@@ -153,9 +160,10 @@ def supervisor(redis_settings: RedisSettings, gateway_settings: Settings) -> Sup
         (sys.executable, "-m", "services.redisai.gateway"),
         # The gateway's settings, its Redis's URL (and the password in it) among them, by
         # environment: not on a command line `ps` shows.
-        env=gateway_settings.environment(),
+        env={**gateway_settings.environment(),
+             metrics.MULTIPROC_VAR: str(gateway_metrics_dir(redis_settings))},
         start_s=2,
-    )
+    )  # fmt: skip
     return Supervisor(redis_settings.folder, (redis_server, gateway))
 
 
@@ -169,6 +177,10 @@ def lifecycle(redis_settings: RedisSettings, settings: Settings,
     local = settings.replace(redis_url=redis_settings.local_url())
     processes = supervisor(redis_settings, local)
 
+    def prepare() -> None:
+        redis_settings.write_config()
+        metrics.reset(gateway_metrics_dir(redis_settings))
+
     def deploy() -> None:
         log = processes.program_log("redis")
         wait_until(lambda: module_answers(redis_settings), 30, "redis-server", log)
@@ -178,7 +190,7 @@ def lifecycle(redis_settings: RedisSettings, settings: Settings,
         name="redisai",
         supervisor=processes,
         url=url,
-        prepare=redis_settings.write_config,
+        prepare=prepare,
         after_start=deploy,
         ready=lambda: http_ok(f"{url}/ping"),
         start_timeout_s=60,

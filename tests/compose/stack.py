@@ -23,8 +23,9 @@ COMPOSE_VAR = "POLYSERVE_COMPOSE"  # e.g. "docker-compose" or "docker compose"
 PROJECT = "polyserve-test"
 HEALTHY_TIMEOUT_S = 300.0
 PUBLISHED = {"flask": "POLYSERVE_FLASK_PORT", "mms": "POLYSERVE_MMS_PORT",
-             "gateway": "POLYSERVE_GATEWAY_PORT"}  # fmt: skip
-LONG_RUNNING = ("redis", "flask", "mms", "gateway")
+             "gateway": "POLYSERVE_GATEWAY_PORT",
+             "prometheus": "POLYSERVE_PROMETHEUS_PORT"}  # fmt: skip
+LONG_RUNNING = ("redis", "flask", "mms", "gateway", "prometheus")
 
 
 class StackError(RuntimeError):

@@ -117,6 +117,34 @@ def test_a_short_locust_run_through_the_locust_service(stack: Stack) -> None:
         assert failures.startswith("0("), totals
 
 
+def prometheus_query(stack: Stack, query: str) -> list[dict]:
+    answer = requests.get(
+        f"{stack.url('prometheus')}/api/v1/query", params={"query": query}, timeout=10
+    )
+    answer.raise_for_status()
+    return answer.json()["data"]["result"]
+
+
+def test_prometheus_saw_the_locust_run_on_every_backend_and_model(stack: Stack) -> None:
+    """Right after the Locust run: Prometheus scraped each backend's counter (every 5 s)."""
+    query = "sum by (backend, model) (increase(polyserve_requests_total[5m]))"
+    wanted = {(backend, model) for backend in ("flask", "mms", "redisai")
+              for model in registry.served_names()}  # fmt: skip
+    deadline = time.monotonic() + 30  # a scrape or two
+    while True:
+        seen = {
+            (row["metric"]["backend"], row["metric"]["model"])
+            for row in prometheus_query(stack, query)
+            if float(row["value"][1]) > 0
+        }
+        if wanted <= seen or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert wanted <= seen
+    redis_up = prometheus_query(stack, 'redis_up{backend="redisai"}')
+    assert [row["value"][1] for row in redis_up] == ["1"]
+
+
 def test_the_model_survives_a_redis_restart(stack: Stack) -> None:
     stack.run("restart", "redis", timeout=120)
     stack.wait_healthy(["redis"], timeout=120)

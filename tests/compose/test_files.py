@@ -12,7 +12,7 @@ from models.artifacts import REPO_ROOT
 
 DOCKERFILE = REPO_ROOT / "deploy" / "docker" / "Dockerfile"
 STAGES = dict(
-    re.findall(r"(?ms)^FROM \S+ AS (\w+)\n(.*?)(?=^FROM |\Z)", DOCKERFILE.read_text())
+    re.findall(r"(?ms)^FROM \S+ AS ([\w-]+)\n(.*?)(?=^FROM |\Z)", DOCKERFILE.read_text())
 )
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -51,10 +51,13 @@ def test_every_service_has_an_image_build_and_restart_policy() -> None:
         assert "mem_limit" in service, name
 
 
-def test_only_inference_ports_are_published() -> None:
+def test_only_inference_ports_and_prometheus_on_loopback_are_published() -> None:
     published = {name: service.get("ports", []) for name, service in SERVICES.items()}
-    assert {name for name, ports in published.items() if ports} == {"flask", "mms", "gateway"}
+    assert {name for name, ports in published.items() if ports} == {
+        "flask", "mms", "gateway", "prometheus"
+    }  # fmt: skip
     assert [port.rsplit(":", 1)[1] for port in published["mms"]] == ["8080"]  # not 8081
+    assert [port.split(":")[0] for port in published["prometheus"]] == ["127.0.0.1"]
 
 
 def test_start_order_waits_for_health_and_the_init_job() -> None:

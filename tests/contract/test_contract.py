@@ -186,8 +186,8 @@ def test_wrong_method_on_predictions_is_a_405(
     assert_error(requests.request(method, url, timeout=TIMEOUT), 405, "MethodNotAllowedException")
 
 
-@pytest.mark.parametrize("path", ["/ping", "/models"])
-def test_wrong_method_on_ping_and_models_is_a_405(backend_url: str, path: str) -> None:
+@pytest.mark.parametrize("path", ["/ping", "/models", "/metrics"])
+def test_wrong_method_on_ping_models_and_metrics_is_a_405(backend_url: str, path: str) -> None:
     response = requests.post(f"{backend_url}{path}", data=b"{}", timeout=TIMEOUT)
     assert_error(response, 405, "MethodNotAllowedException")
 

@@ -24,7 +24,7 @@ from services.contract.errors import (
 from services.contract.protocol import MAX_BODY_BYTES, render
 from services.flask import front as flask_front
 from services.mms import front
-from services.mms.handler import V2_CALL_HEADER, V2_VERSION_HEADER
+from services.mms.handler import AGAIN_HEADER, V2_CALL_HEADER, V2_VERSION_HEADER
 from services.mms.settings import MmsSettings
 
 TOKEN = "0123456789abcdef" * 2
@@ -144,6 +144,7 @@ def test_both_fronts_render_the_shared_part_around_their_own(tmp_path: Path) -> 
         socket=mms.socket,
         management_port=28081,
         management_socket=mms.management_socket,
+        metrics_socket=mms.metrics_socket,
         token=TOKEN,
         temp_dir=tmp_path / "nginx",
         pid_file=tmp_path / "nginx.pid",
@@ -277,10 +278,10 @@ def test_every_proxied_location_keeps_the_connection_to_mms_alive(
 ) -> None:
     """A location's own proxy_set_header replaces all of the server's, Connection too."""
     proxied = proxied_locations(settings)
-    # /ping, /models, two /predictions; v2 live, ready, infer, metadata and model readiness;
-    # the handler asked again for its 400, v1 and v2; management's /models and
+    # /ping, /metrics, /models, two /predictions; v2 live, ready, infer, metadata and model
+    # readiness; the handler asked again for its 400, v1 and v2; management's /models and
     # /models/{name} (their proxy_set_header is the server's)
-    assert len(proxied) == 12
+    assert len(proxied) == 13
     for block in proxied:
         if "proxy_set_header" in block:
             assert 'proxy_set_header Connection "";' in block, block
@@ -323,7 +324,13 @@ def test_nginx_s_own_400_is_the_contract_s_and_the_handler_s_is_asked_again(
     assert "recursive_error_pages on;" in route
     malformed = re.escape(nginx.bad_request(nginx.MALFORMED))
     assert re.search(rf'if \(\$upstream_status = ""\) {{\s+return 400 {malformed};', again)
-    assert passing_on(again) == passing_on(route) != []
+    first, second = passing_on(route), passing_on(again)
+    asked_again = f"proxy_set_header {AGAIN_HEADER}"
+    assert [line for line in second if not line.startswith(asked_again)] == [
+        line for line in first if not line.startswith(asked_again)
+    ] != []
+    assert f'{asked_again} "";' in first  # a client cannot say it was asked again
+    assert f"{asked_again} 1;" in second  # the handler counts the request once
     assert not re.search(r"error_page [^;]*\b400\b", again)
 
 

@@ -13,6 +13,7 @@ from models.fizzbuzz.spec import SPEC
 from services.contract import v2
 from services.contract.handler import ModelHandler
 from services.contract.protocol import MAX_BODY_BYTES
+from services.mms.engines import ONNXRUNTIME
 from services.mms.handler import BATCH_HEADER, BatchHandler
 
 
@@ -39,7 +40,7 @@ def run_raw(predictor: CountingPredictor, items: list[Item]) -> list[tuple[int, 
     """Answer one batch; returns (status, body bytes, headers) per request."""
     context = Context("fizzbuzz", ".", None, len(items), None, "test")
     context.request_processor = [RequestProcessor(headers) for _, headers in items]
-    bodies = BatchHandler(ModelHandler(SPEC, predictor, "test"), "test").answer(
+    bodies = BatchHandler(ModelHandler(SPEC, predictor, "test"), ONNXRUNTIME).answer(
         [item for item, _ in items], context
     )
     return [
@@ -129,7 +130,7 @@ def test_v1_and_v2_requests_share_one_engine_call() -> None:
     assert (answers[1][1]["id"], output["shape"]) == ("a", [2, 4])
     classes = np.argmax(np.reshape(output["data"], (2, 4)), axis=1)
     assert classes.tolist() == [3, 1]  # FizzBuzz, Fizz
-    assert answers[2][1]["platform"] == "test"
+    assert answers[2][1]["platform"] == "onnxruntime_onnx"
     assert answers[2][1]["versions"] == ["test"]
 
 

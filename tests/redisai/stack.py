@@ -11,6 +11,7 @@ from pathlib import Path
 
 from exporters.redisai import deploy_all
 from models import registry
+from services import metrics
 from services.process import free_port, http_ok, serving, stop_group, wait_until
 from services.redisai.server import RedisSettings, start_redis
 
@@ -46,25 +47,36 @@ def redis_with_module(run_dir: Path) -> Iterator[RedisStack]:
 
 @contextmanager
 def gateway(
-    redis_url: str, run_dir: Path, timeout_ms: int = 2000, settings: dict[str, str] | None = None
+    redis_url: str,
+    run_dir: Path,
+    timeout_ms: int = 2000,
+    settings: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[str]:
-    """The gateway on a free port; `settings` are more environment variables for it."""
+    """The gateway on a free port, its metrics in run_dir/metrics (emptied first); `settings`
+    are more environment variables for it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "services.redisai.gateway", "--port", str(port)]
-    command += ["--workers", "1"]
-    env = {"POLYSERVE_REDIS_URL": redis_url, "POLYSERVE_REDIS_TIMEOUT_MS": str(timeout_ms)}
+    command += ["--workers", str(workers)]
+    metrics_dir = run_dir.resolve() / "metrics"
+    metrics.reset(metrics_dir)
+    env = {
+        "POLYSERVE_REDIS_URL": redis_url,
+        "POLYSERVE_REDIS_TIMEOUT_MS": str(timeout_ms),
+        metrics.MULTIPROC_VAR: str(metrics_dir),
+    }
     env.update(settings or {})
     with serving(command, run_dir / "gateway.log", f"{url}/openapi.json", env):
         yield url
 
 
 @contextmanager
-def redisai_backend(run_dir: Path) -> Iterator[str]:
+def redisai_backend(run_dir: Path, gateway_workers: int = 1) -> Iterator[str]:
     """The whole backend, every served model deployed: what the contract suite runs against."""
     with redis_with_module(run_dir) as redis_stack:
         with redis_stack.settings.client() as client:
             deploy_all(client, registry.served())
-        with gateway(redis_stack.url, run_dir) as url:
+        with gateway(redis_stack.url, run_dir, workers=gateway_workers) as url:
             wait_until(lambda: http_ok(f"{url}/ping"), 30, "gateway /ping", run_dir / "gateway.log")
             yield url

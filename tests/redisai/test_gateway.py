@@ -1,8 +1,10 @@
-"""The RedisAI gateway beyond the contract: Redis failures, recovery, cleanup, OpenAPI."""
+"""The RedisAI gateway beyond the contract: Redis failures, recovery, cleanup, OpenAPI, and
+its metrics against the module's own figures."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +18,8 @@ from models.artifacts import ModelFiles
 from models.fizzbuzz import codec
 from models.fizzbuzz.spec import SPEC
 from services.process import http_ok, wait_until
+from services.redisai.gateway import module_stats
+from tests.metrics.scrape import key, scrape
 from tests.redisai.stack import RedisStack, gateway, redis_with_module
 
 TIMEOUT = 10
@@ -34,6 +38,11 @@ def stack(
 
 def predict(url: str, body: object) -> requests.Response:
     return requests.post(f"{url}/predictions/fizzbuzz", data=json.dumps(body), timeout=TIMEOUT)
+
+
+def probed(url: str, model: str) -> bool:
+    """Whether the gateway found the model answering its readiness probe."""
+    return scrape(url).value("polyserve_model_ready", model=model) == 1
 
 
 def assert_unavailable(url: str) -> None:
@@ -105,9 +114,12 @@ def test_concurrent_requests_share_redis_calls_when_coalescing(
     with redis_with_module(tmp_path) as redis_stack, redis_stack.settings.client() as client:
         deploy(client, SPEC, fizzbuzz_files)
         with gateway(redis_stack.url, tmp_path, settings=settings) as url:
+            # The gateway probes the model once at its start: done before the count starts.
+            wait_until(lambda: probed(url, "fizzbuzz"), 10, "the probe", tmp_path / "gateway.log")
             client.execute_command("AI.INFO", "fizzbuzz", "RESETSTAT")
             with ThreadPoolExecutor(max_workers=16) as pool:
                 answers = list(pool.map(lambda n: predict(url, {"input.1": n}).json(), numbers))
+            figures = scrape(url)
         info = client.execute_command("AI.INFO", "fizzbuzz")
     assert answers == [{"next_number": codec.answer(n)} for n in numbers]
     stats = dict(zip(info[::2], info[1::2], strict=True))
@@ -116,6 +128,31 @@ def test_concurrent_requests_share_redis_calls_when_coalescing(
         assert stats[b"calls"] == len(numbers)
     else:  # 16 clients on one worker: some Redis calls carried several requests
         assert stats[b"calls"] < len(numbers)
+    # The gateway's metrics say the same: its Redis calls and the requests in them, and the
+    # module's own figures as AI.INFO gives them.
+    assert figures.value("polyserve_batch_size_count", model="fizzbuzz") == stats[b"calls"]
+    assert figures.value("polyserve_batch_size_sum", model="fizzbuzz") == len(numbers)
+    for field in ("calls", "samples", "errors"):
+        name = f"polyserve_redisai_model_{field}_total"
+        assert figures.value(name, model="fizzbuzz") == stats[field.encode()], field
+
+
+def test_metrics_answer_and_say_not_ready_while_redis_is_down(
+    stack: tuple[RedisStack, str],
+) -> None:
+    redis_stack, url = stack
+    assert requests.get(f"{url}/ping", timeout=TIMEOUT).status_code == 200
+    up = scrape(url)
+    assert up.value("polyserve_model_ready", model="fizzbuzz") == 1
+    assert key("polyserve_redisai_model_calls_total", model="fizzbuzz") in up.values
+    redis_stack.stop()
+    assert_unavailable(url)  # its /ping runs the probes
+    started = time.monotonic()
+    down = scrape(url)
+    assert time.monotonic() - started < module_stats.TIMEOUT_S + 1
+    assert down.value("polyserve_model_ready", model="fizzbuzz") == 0
+    assert not [name for name, _ in down.values if name.startswith("polyserve_redisai_")]
+    assert down.value("polyserve_requests_total", model="fizzbuzz", protocol="v1", code="503") == 1
 
 
 def test_openapi_documents_the_contract(stack: tuple[RedisStack, str]) -> None:

@@ -25,7 +25,10 @@ from tests.stack.local import BACKENDS, services, urls
 
 def test_up_prints_where_each_backend_is(stack: dict) -> None:
     for name, url in urls(stack["ports"]).items():
-        assert any(line.startswith(name) and url in line for line in stack["up"].splitlines())
+        assert any(
+            line.startswith(name) and url in line and f"{url}/metrics" in line
+            for line in stack["up"].splitlines()
+        )
 
 
 def test_every_backend_answers_the_contract_after_up(stack: dict) -> None:
@@ -71,7 +74,8 @@ def test_status_reports_every_backend_healthy(stack: dict) -> None:
     assert [line.split()[1] for line in health] == ["healthy"] * 3
     processes = report.stdout.split("\n\n")[1].splitlines()[2:]
     assert [line.split()[:2] for line in processes] == [
-        ["flask", "front"], ["flask", "gunicorn"], ["mms", "front"], ["mms", "mms"],
+        ["flask", "front"], ["flask", "gunicorn"], ["mms", "front"], ["mms", "metrics"],
+        ["mms", "mms"],
         ["redisai", "gateway"], ["redisai", "redis"],
     ]  # fmt: skip
     assert all(line.split()[2] in ("STARTING", "RUNNING") for line in processes)

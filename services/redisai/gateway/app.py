@@ -1,8 +1,8 @@
 """The RedisAI backend's HTTP side: routes that parse and format, nothing more.
 
 Inference (v1 and v2) takes the plain-ASGI fast path (fast_path.py); FastAPI serves /ping,
-/models, the v2 metadata and health routes, the error pages for unknown routes and wrong
-methods, and the OpenAPI page documenting both protocols.
+/models, /metrics, the v2 metadata and health routes, the error pages for unknown routes and
+wrong methods, and the OpenAPI page documenting both protocols.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from starlette.types import ASGIApp
 from models.spec import ModelSpec
 from services.contract import errors, v2
 from services.contract.dataplane import AsyncDataPlane, Reply
-from services.contract.handler import AsyncModelHandler, AsyncPredictor
 from services.contract.protocol import CONTENT_TYPE, render
+from services.metrics import ServerMetrics, exposition
 from services.redisai.gateway import schemas
-from services.redisai.gateway.coalescer import Coalescer
 from services.redisai.gateway.fast_path import PredictionFastPath, read_body
+from services.redisai.gateway.measured import model_handler, until_ready
+from services.redisai.gateway.module_stats import ModuleStats
 from services.redisai.gateway.redeploy import Redeployer
 from services.redisai.gateway.redis_model import RedisModel
 from services.redisai.gateway.resp import RespClient
@@ -39,18 +40,6 @@ def respond(reply: Reply) -> Response:
     return Response(render(body), status_code=status, media_type=CONTENT_TYPE)
 
 
-def model_handler(model: RedisModel, coalesce_rows: int, calls_in_flight: int) -> AsyncModelHandler:
-    predictor: AsyncPredictor = model
-    if coalesce_rows:
-        predictor = Coalescer(model, coalesce_rows, calls_in_flight)
-    return AsyncModelHandler(model.spec, predictor, model.version)
-
-
-async def remember_deployments(models: list[RedisModel]) -> None:
-    for model in models:
-        await model.remember_deployment()
-
-
 def create_app(
     redis_url: str,
     timeout_s: float,
@@ -65,16 +54,21 @@ def create_app(
     client = RespClient(redis_url, timeout_s, connections=calls_in_flight * len(specs))
     redeployer = Redeployer(redis_url)
     stored = [RedisModel(client, spec, timeout_s, redeployer.model_missing) for spec in specs]
-    plane = AsyncDataPlane([model_handler(m, coalesce_rows, calls_in_flight) for m in stored])
+    metrics = ServerMetrics(spec.name for spec in specs)
+    handlers = [model_handler(m, coalesce_rows, calls_in_flight, metrics) for m in stored]
+    plane = AsyncDataPlane(handlers)
+    module_stats = ModuleStats(redis_url, [spec.name for spec in specs])
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # How each model is stored (its batching), should it have to be deployed again.
-        remembering = asyncio.create_task(remember_deployments(stored))
+        # How each model is stored (its batching), should it have to be deployed again, and
+        # whether it answers: this worker's say on the ready gauge from its start.
+        starting = asyncio.create_task(until_ready(handlers))
         yield
-        remembering.cancel()
+        starting.cancel()
         await redeployer.aclose()
         await client.aclose()
+        await module_stats.aclose()
 
     app = FastAPI(
         title="polyserve — RedisAI gateway",
@@ -110,6 +104,15 @@ def create_app(
         """The served models: name, version (the weights' sha256), input and output tensors."""
         return respond(await plane.models())
 
+    @app.get("/metrics", response_class=Response)
+    async def metrics_page() -> Response:
+        """Prometheus metrics (docs/metrics.md): every worker's requests and Redis calls,
+        summed, and the RedisAI module's own figures per model."""
+        figures = await module_stats.figures()
+        # In a thread: reading every worker's files and every process's figures takes a few ms.
+        body, content_type = await asyncio.to_thread(exposition, extras=(figures,))
+        return Response(body, media_type=content_type)
+
     v2_plane = v2.AsyncV2Plane(plane, PLATFORM)
     app.include_router(v2_router(v2_plane))
 
@@ -131,4 +134,4 @@ def create_app(
             return respond((error.status_code, body))
         return respond(errors.error_response(domain_error()))
 
-    return PredictionFastPath(plane, v2_plane, BACKEND, app)
+    return PredictionFastPath(plane, v2_plane, BACKEND, app, metrics)

@@ -12,12 +12,16 @@ then every request of it gets that error. A request waits at most for the calls 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 import numpy as np
 
 from services.contract.handler import AsyncPredictor, split_rows
 
 Waiting = tuple[np.ndarray, asyncio.Future[np.ndarray]]
+Executed = Callable[[int, float], None]
+"""Told of each call of `predict`: how many requests it carried, and its seconds."""
 
 
 class Coalescer:
@@ -27,13 +31,20 @@ class Coalescer:
     call takes whatever queued meanwhile and goes again at once, and an idle one is woken by
     the next request (and leaves on the next turn of the loop, so requests arriving in this
     turn join it). A call carries at most `max_rows` rows, except that a single request larger
-    than that goes alone.
+    than that goes alone. `executed` is told of each call (services/metrics.py's batches).
     """
 
-    def __init__(self, predict: AsyncPredictor, max_rows: int, max_in_flight: int) -> None:
+    def __init__(
+        self,
+        predict: AsyncPredictor,
+        max_rows: int,
+        max_in_flight: int,
+        executed: Executed,
+    ) -> None:
         self.predict = predict
         self.max_rows = max_rows
         self.max_in_flight = max_in_flight
+        self.executed = executed
         self._waiting: list[Waiting] = []
         self._idle_senders: list[asyncio.Future[None]] = []
         self._senders: list[asyncio.Task[None]] = []  # held: the loop keeps tasks weakly
@@ -91,7 +102,11 @@ class Coalescer:
                 future.cancel()
 
     async def _predict_rows(self, batch: list[Waiting]) -> list[np.ndarray]:
-        if len(batch) == 1:
-            return [await self.predict(batch[0][0])]
-        logits = await self.predict(np.concatenate([bits for bits, _ in batch]))
+        started = time.perf_counter()
+        try:
+            if len(batch) == 1:
+                return [await self.predict(batch[0][0])]
+            logits = await self.predict(np.concatenate([bits for bits, _ in batch]))
+        finally:  # failed calls too
+            self.executed(len(batch), time.perf_counter() - started)
         return split_rows(logits, [len(bits) for bits, _ in batch])

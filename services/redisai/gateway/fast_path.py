@@ -6,19 +6,22 @@ Redis (profiled with py-spy under wrk), so inference skips them (for v2 they too
 from 2,043 to 514 FizzBuzz requests/s under the same Locust load). Everything else (/ping,
 metadata, the OpenAPI page, unknown routes, wrong methods) goes on to the FastAPI app, which
 also documents both routes.
+
+Every request to an inference route is counted here (services/metrics.py) with its status and
+duration, those FastAPI answers too (a wrong method's 405).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.contract import errors, v2
+from services.contract import errors, routes, v2
 from services.contract.dataplane import AsyncDataPlane, Reply
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
-
-PREFIX = "/predictions/"
+from services.contract.routes import Route
+from services.metrics import ServerMetrics
 
 Answer = tuple[int, bytes, str, dict[str, str]]
 """(status, body, content type, more headers)."""
@@ -47,31 +50,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Route:
-    """An inference request: which protocol, model and (v2) version."""
-
-    protocol: str
-    model: str
-    version: str | None = None
-
-
 def inference_route(scope: Scope) -> Route | None:
     """The inference request this is, else None (for the FastAPI app)."""
     if scope["type"] != "http" or scope["method"] != "POST":
         return None
-    path: str = scope["path"]
-    if path.startswith(PREFIX):
-        model = path[len(PREFIX) :]
-        return Route("v1", model) if model and "/" not in model else None
-    parts = path.split("/")  # "", "v2", "models", model, [versions, version,] infer
-    if parts[1:3] != ["v2", "models"] or parts[-1] != "infer" or not all(parts[3:]):
-        return None
-    if len(parts) == 5:
-        return Route("v2", parts[3])
-    if len(parts) == 7 and parts[4] == "versions":
-        return Route("v2", parts[3], parts[5])
-    return None
+    return routes.inference_route(scope["path"])
 
 
 def _internal_error(route: Route, error: Exception) -> Answer:
@@ -84,33 +67,47 @@ def _internal_error(route: Route, error: Exception) -> Answer:
 
 class PredictionFastPath:
     def __init__(
-        self, plane: AsyncDataPlane, v2_plane: v2.AsyncV2Plane, backend: str, app: ASGIApp
+        self,
+        plane: AsyncDataPlane,
+        v2_plane: v2.AsyncV2Plane,
+        backend: str,
+        app: ASGIApp,
+        metrics: ServerMetrics,
     ) -> None:
         self.plane = plane
         self.v2_plane = v2_plane
         self.app = app
         self.backend_header = (BACKEND_HEADER.lower().encode(), backend.encode())
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = inference_route(scope)
         if route is None:
-            await self.app(scope, receive, self._tagged(send))
+            await self.app(scope, receive, self._tagged(send, scope))
             return
+        started = time.perf_counter()
+        with self.metrics.in_flight():
+            status, payload, content_type, extra = await self._answer(route, scope, receive)
+            self._count(route, status, started)  # before it is sent: an answer is counted
+            headers = [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                self.backend_header,
+                *((name.lower().encode(), value.encode()) for name, value in extra.items()),
+            ]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+
+    async def _answer(self, route: Route, scope: Scope, receive: Receive) -> Answer:
         try:
             if route.protocol == "v1":
-                status, payload, content_type, extra = await self._v1(route, scope, receive)
-            else:
-                status, payload, content_type, extra = await self._v2(route, scope, receive)
+                return await self._v1(route, scope, receive)
+            return await self._v2(route, scope, receive)
         except Exception as error:  # noqa: BLE001 - a bug: the contract's 500, not uvicorn's text
-            status, payload, content_type, extra = _internal_error(route, error)
-        headers = [
-            (b"content-type", content_type.encode()),
-            (b"content-length", str(len(payload)).encode()),
-            self.backend_header,
-            *((name.lower().encode(), value.encode()) for name, value in extra.items()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+            return _internal_error(route, error)
+
+    def _count(self, route: Route, status: int, started: float) -> None:
+        self.metrics.answered(route.model, route.protocol, status, time.perf_counter() - started)
 
     async def _v1(self, route: Route, scope: Scope, receive: Receive) -> Answer:
         try:
@@ -134,12 +131,17 @@ class PredictionFastPath:
         )
         return v2.http_body(await self.v2_plane.infer(route.model, route.version, body, framing))
 
-    def _tagged(self, send: Send) -> Send:
-        """`send` adding X-Backend to the response: FastAPI's pages carry it too."""
+    def _tagged(self, send: Send, scope: Scope) -> Send:
+        """`send` adding X-Backend to the response (FastAPI's pages carry it too), and counting
+        it if it answers an inference route (by another method than POST)."""
+        started = time.perf_counter()
+        counted = routes.inference_route(scope["path"]) if scope["type"] == "http" else None
 
         async def tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), self.backend_header]}
+                if counted is not None:
+                    self._count(counted, message["status"], started)
             await send(message)
 
         return tagged

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from models import registry
 from services.contract.protocol import render
-from services.redisai.gateway.fast_path import PREFIX
+from services.contract.routes import PREFIX
 
 FIXED_ANSWERS = {spec.name: render(spec.probe.expected) for spec in registry.served()}
 HEADERS = [(b"content-type", b"application/json"), (b"x-backend", b"noop")]

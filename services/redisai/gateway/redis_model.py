@@ -8,7 +8,6 @@ run with other requests like any MODELEXECUTE.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -91,10 +90,14 @@ class RedisModel:
         """The TAG the model is stored with: its weights' sha256 (exporters/redisai.py)."""
         return self._remember(await self._execute(self._meta))
 
-    async def remember_deployment(self) -> None:
-        """Note how the model is stored now, if Redis has it (for a redeployment later)."""
-        with contextlib.suppress(Exception):  # not there, or Redis down: nothing to note yet
+    async def remember_deployment(self) -> bool:
+        """Note how the model is stored now, if Redis has it (for a redeployment later);
+        whether it has. Never reported missing: a deployment may be under way."""
+        try:
             self._remember(await self.client.execute(self._meta))
+        except Exception:  # noqa: BLE001 - not there, or Redis down: nothing to note yet
+            return False
+        return True
 
     def _remember(self, meta: list[Reply]) -> str:
         """Its batching options from an `AI.MODELGET ... META` reply; returns its TAG."""

@@ -1,0 +1,202 @@
+"""The metrics every backend exports, by the same names and labels (Prometheus text format).
+
+Every serving process records into prometheus-client's multiprocess files (the folder in
+PROMETHEUS_MULTIPROC_DIR, which each backend's launcher sets and empties before it starts):
+gunicorn's and uvicorn's workers and MMS's Python workers alike, so one scrape sums them all
+and a restarted worker's counts are kept (its files stay). Label values come from fixed sets
+(the served models, the contract's status codes), so no client can add a series.
+
+Process figures are the serving program's: every process of its process group (the program
+and its workers, under services.reaper), summed. prometheus-client's own process collector
+sees only the process that answers the scrape, one worker of several.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+MULTIPROC_VAR = "PROMETHEUS_MULTIPROC_DIR"
+UNKNOWN_MODEL = "_unknown"
+"""The one label value every name outside the served models is counted under."""
+OTHER_CODE = "other"
+CODES = frozenset((200, 400, 404, 405, 408, 413, 414, 415, 431, 500, 503))
+"""The statuses the contract answers with; anything else is counted as OTHER_CODE."""
+PROTOCOLS = ("v1", "v2")
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                   5.0, 10.0)  # fmt: skip
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+REQUESTS = Counter(
+    "polyserve_requests",
+    "Requests answered, by model, protocol and status code.",
+    ("model", "protocol", "code"),
+)
+REQUEST_DURATION = Histogram(
+    "polyserve_request_duration_seconds",
+    "Time from a request's arrival at the server to its answer, by model.",
+    ("model", "protocol"),
+    buckets=LATENCY_BUCKETS,
+)
+MODEL_EXECUTION = Histogram(
+    "polyserve_model_execution_seconds",
+    "Time of one engine call (one batch), by model and engine.",
+    ("model", "engine"),
+    buckets=LATENCY_BUCKETS,
+)
+BATCH_SIZE = Histogram(
+    "polyserve_batch_size",
+    "Requests answered by one engine call, by model.",
+    ("model",),
+    buckets=BATCH_BUCKETS,
+)
+IN_FLIGHT = Gauge(
+    "polyserve_requests_in_flight",
+    "Requests being answered now.",
+    multiprocess_mode="livesum",
+)
+MODEL_READY = Gauge(
+    "polyserve_model_ready",
+    "1 when every serving process has the model loaded and answering its probe, else 0.",
+    ("model",),
+    multiprocess_mode="livemin",
+)
+
+
+class Labels:
+    """Label values from fixed sets: the served models, the contract's status codes."""
+
+    def __init__(self, models: Iterable[str]) -> None:
+        self.models = frozenset(models)
+
+    def model(self, name: str) -> str:
+        return name if name in self.models else UNKNOWN_MODEL
+
+    @staticmethod
+    def code(status: int) -> str:
+        return str(status) if status in CODES else OTHER_CODE
+
+
+# Each series' children, looked up once: labels() costs about as much as the update it is
+# for (docs/metrics.md, the cost per request). Bounded: every label value comes from a fixed
+# set.
+@functools.cache
+def _request_series(model: str, protocol: str, code: str) -> tuple[Counter, Histogram]:
+    return REQUESTS.labels(model, protocol, code), REQUEST_DURATION.labels(model, protocol)
+
+
+@functools.cache
+def _execution_series(model: str, engine: str) -> tuple[Histogram, Histogram]:
+    return MODEL_EXECUTION.labels(model, engine), BATCH_SIZE.labels(model)
+
+
+class ServerMetrics:
+    """What one serving process records: its requests, its engine calls, its readiness."""
+
+    def __init__(self, models: Iterable[str]) -> None:
+        self.labels = Labels(models)
+
+    def answered(self, model: str, protocol: str, status: int, seconds: float) -> None:
+        name, code = self.labels.model(model), self.labels.code(status)
+        count, duration = _request_series(name, protocol, code)
+        count.inc()
+        duration.observe(seconds)
+
+    def executed(self, model: str, engine: str, requests: int, seconds: float) -> None:
+        execution, batch_size = _execution_series(self.labels.model(model), engine)
+        execution.observe(seconds)
+        batch_size.observe(requests)
+
+    def ready(self, model: str, ready: bool) -> None:
+        MODEL_READY.labels(self.labels.model(model)).set(1 if ready else 0)
+
+    @staticmethod
+    @contextmanager
+    def in_flight(requests: int = 1) -> Iterator[None]:
+        IN_FLIGHT.inc(requests)
+        try:
+            yield
+        finally:
+            IN_FLIGHT.dec(requests)
+
+
+class ProgramProcesses(Collector):
+    """Resident memory and CPU time of every process of one process group: the serving
+    program and its workers (each supervised program is a group of its own). By default the
+    group of the process answering the scrape."""
+
+    def __init__(self, group: Callable[[], int | None] = lambda: os.getpgid(0)) -> None:
+        self.group = group
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        group = self.group()
+        if group is None:
+            return  # the program is not running
+        rss, cpu, count = 0, 0.0, 0
+        for process in psutil.process_iter():
+            try:
+                if os.getpgid(process.pid) != group:
+                    continue
+                with process.oneshot():
+                    rss += process.memory_info().rss
+                    times = process.cpu_times()
+                    cpu += times.user + times.system
+                count += 1
+            except (psutil.Error, ProcessLookupError):
+                continue  # gone meanwhile
+        yield GaugeMetricFamily(
+            "process_resident_memory_bytes", "Resident memory of the program's processes.", rss
+        )
+        yield CounterMetricFamily(
+            "process_cpu_seconds", "CPU time of the program's live processes.", cpu
+        )
+        yield GaugeMetricFamily("polyserve_processes", "The program's processes now.", count)
+
+
+def reset(folder: Path) -> None:
+    """An empty multiprocess folder, before a backend's programs start (never on a single
+    program's restart: a restarted worker's counts must stay)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+
+def forget_dead_processes(folder: Path) -> None:
+    """Drop the live gauges of processes gone (in-flight, readiness): no hook tells us when
+    an MMS worker dies, so the scrape checks each file's pid."""
+    for path in folder.glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        if not psutil.pid_exists(pid):
+            multiprocess.mark_process_dead(pid, str(folder))
+
+
+def exposition(
+    processes: ProgramProcesses | None = None, extras: Iterable[Collector] = ()
+) -> tuple[bytes, str]:
+    """Every serving process's metrics, summed, the program's processes and a backend's
+    own `extras`: (body, content type)."""
+    registry = CollectorRegistry()
+    folder = os.environ.get(MULTIPROC_VAR)
+    if folder:
+        forget_dead_processes(Path(folder))
+        multiprocess.MultiProcessCollector(registry, folder)
+    registry.register(processes or ProgramProcesses())
+    for collector in extras:
+        registry.register(collector)
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,75 @@
+"""The RedisAI module's own figures per model (`AI.INFO <key>`), read at each scrape.
+
+Redis keeps them, for every gateway worker alike: they are collected by the worker answering
+the scrape, never summed across workers. The module counts each member of a batch it formed
+as one call, adding the batch's whole run time to each (services/redisai/module/README.md).
+A scrape waits at most TIMEOUT_S for them, on a connection of its own (never one a
+prediction waits on); a model Redis does not hold, or a Redis that does not answer, is left
+out and the rest of the scrape answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from services.redisai.gateway.resp import Reply, RespClient, pack
+
+TIMEOUT_S = 1.0
+# AI.INFO's field -> the metric (a counter, "_total" added), its help, the unit's scale
+FIELDS = {
+    b"calls": ("polyserve_redisai_model_calls", "Runs of the model in RedisAI.", 1),
+    b"errors": ("polyserve_redisai_model_errors", "Runs of the model that failed.", 1),
+    b"samples": ("polyserve_redisai_model_samples", "Input rows the model ran on.", 1),
+    b"duration": (
+        "polyserve_redisai_model_duration_seconds",
+        "RedisAI's run time of the model, each batch member counting the batch's.",
+        1e-6,
+    ),
+}
+
+
+class Figures(Collector):
+    """Figures read already, for one scrape's registry."""
+
+    def __init__(self, families: list[CounterMetricFamily]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        return iter(self.families)
+
+
+class ModuleStats:
+    """The served models' AI.INFO figures, on a Redis connection of their own."""
+
+    def __init__(self, redis_url: str, models: list[str]) -> None:
+        self.client = RespClient(redis_url, TIMEOUT_S, connections=1)
+        self.commands = {model: pack(("AI.INFO", model)) for model in models}
+
+    async def figures(self) -> Figures:
+        """Each model's figures now, if Redis gives them within TIMEOUT_S."""
+        try:
+            async with asyncio.timeout(TIMEOUT_S):
+                replies: list[Reply | BaseException] = await asyncio.gather(
+                    *(self.client.execute(command) for command in self.commands.values()),
+                    return_exceptions=True,
+                )
+        except TimeoutError:
+            return Figures([])
+        families = {
+            field: CounterMetricFamily(name, text, labels=["model"])
+            for field, (name, text, _) in FIELDS.items()
+        }
+        for model, reply in zip(self.commands, replies, strict=True):
+            if not isinstance(reply, list):
+                continue  # an error: not stored, or Redis away
+            info = dict(zip(reply[::2], reply[1::2], strict=True))
+            for field, family in families.items():
+                family.add_metric([model], info[field] * FIELDS[field][2])
+        return Figures([family for family in families.values() if family.samples])
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,88 @@
+"""services/metrics.py in processes of its own, as serving workers use it: label values from
+fixed sets, and one scrape summing every process's files, a killed one's counts kept and its
+live gauges dropped. Fast: no server, a few short Python processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from models.artifacts import REPO_ROOT
+from services.metrics import MULTIPROC_VAR, OTHER_CODE, UNKNOWN_MODEL, Labels
+from tests.metrics.scrape import Scrape, parse
+
+# Records a request of each kind, then stays in flight until its input ends.
+RECORDER = textwrap.dedent("""
+    import sys
+    from services.metrics import ServerMetrics
+    metrics = ServerMetrics(["fizzbuzz"])
+    metrics.answered("fizzbuzz", "v1", 200, 0.003)
+    metrics.answered("a-name-never-served", "v2", 404, 0.001)
+    metrics.answered("fizzbuzz", "v1", 299, 0.001)
+    metrics.executed("fizzbuzz", "torchscript", 3, 0.002)
+    metrics.ready("fizzbuzz", True)
+    with metrics.in_flight():
+        print("recorded", flush=True)
+        sys.stdin.read()
+""")
+SCRAPER = "from services.metrics import exposition; print(exposition()[0].decode())"
+
+
+def python(folder: Path, code: str, **options: object) -> subprocess.Popen:
+    env = {**os.environ, MULTIPROC_VAR: str(folder)}
+    command = [sys.executable, "-c", code]
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, text=True, **options)
+
+
+def scrape_folder(folder: Path) -> Scrape:
+    scraper = python(folder, SCRAPER, stdout=subprocess.PIPE)
+    output, _ = scraper.communicate(timeout=60)
+    assert scraper.returncode == 0
+    return parse(output)
+
+
+def test_label_values_come_from_fixed_sets() -> None:
+    labels = Labels(["fizzbuzz", "digits"])
+    assert [labels.model(name) for name in ("digits", "Digits", "", "../x")] == [
+        "digits", UNKNOWN_MODEL, UNKNOWN_MODEL, UNKNOWN_MODEL,
+    ]  # fmt: skip
+    assert [labels.code(status) for status in (200, 404, 413, 299, 502, 0)] == [
+        "200", "404", "413", OTHER_CODE, OTHER_CODE, OTHER_CODE,
+    ]  # fmt: skip
+
+
+def test_one_scrape_sums_every_process_and_forgets_the_dead_ones_gauges(tmp_path: Path) -> None:
+    finished = python(tmp_path, RECORDER, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    finished.communicate(timeout=60)
+    running = python(tmp_path, RECORDER, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert running.stdout is not None
+        assert running.stdout.readline() == "recorded\n"
+        live = scrape_folder(tmp_path)
+    finally:
+        running.kill()
+        running.wait()
+    killed = scrape_folder(tmp_path)
+
+    for scrape in (live, killed):  # counts of every process, the killed one's too
+        requests = scrape.sums("polyserve_requests_total", ("model", "protocol", "code"))
+        assert requests == {
+            ("fizzbuzz", "v1", "200"): 2,
+            (UNKNOWN_MODEL, "v2", "404"): 2,
+            ("fizzbuzz", "v1", OTHER_CODE): 2,
+        }
+        assert scrape.value("polyserve_batch_size_sum", model="fizzbuzz") == 6
+        assert (
+            scrape.value(
+                "polyserve_model_execution_seconds_count", model="fizzbuzz", engine="torchscript"
+            )
+            == 2
+        )
+    # Live gauges: the running process's only, then nobody's.
+    assert live.value("polyserve_requests_in_flight") == 1
+    assert live.value("polyserve_model_ready", model="fizzbuzz") == 1
+    assert killed.value("polyserve_requests_in_flight") == 0
+    assert "polyserve_model_ready" not in {name for name, _ in killed.values}
