@@ -32,6 +32,7 @@ SHARED_MODULES = (
     "models/imported.py",
     "models/spec.py",
     "services/__init__.py",
+    "services/config.py",
     "services/contract/__init__.py",
     "services/contract/dataplane.py",
     "services/contract/errors.py",

@@ -126,8 +126,8 @@ class Runner:
         settings = (
             dataclasses.replace(self.settings, scenario="fixed") if ceiling else self.settings
         )
-        csv_prefix = self.folder / f"{model}-{name.replace(' ', '-')}-{round_}"
-        return run_locust(url, settings, csv_prefix, label, self.examples(model))
+        stats_prefix = self.folder / f"{model}-{name.replace(' ', '-')}-{round_}"
+        return run_locust(url, settings, stats_prefix, label, self.examples(model))
 
     def examples(self, model: str) -> Path:
         """The model's examples, saved once for every Locust run of this comparison."""

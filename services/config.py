@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     redisai_intra_op: Count = 1
     """The module's INTRA_OP_PARALLELISM."""
 
+    metrics: bool = True
+    """Record requests, engine calls and readiness for /metrics (off: only the process
+    figures, for measuring what recording costs a request)."""
+
     gateway_port: Port = 8000
     gateway_workers: Count = 1
     """uvicorn workers. One: on two cores, Redis and the module's worker thread need the

@@ -16,7 +16,7 @@ from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BY
 from services.flask.measured import CountedRequests
 from services.flask.v2_routes import respond as respond_v2
 from services.flask.v2_routes import v2_blueprint
-from services.metrics import ServerMetrics, exposition
+from services.metrics import exposition, recorder
 
 BACKEND = "flask"
 
@@ -42,7 +42,7 @@ def create_app(plane: DataPlane) -> Flask:
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.url_map.merge_slashes = False
     app.register_blueprint(v2_blueprint(v2.V2Plane(plane, PLATFORM)))
-    app.wsgi_app = CountedRequests(app.wsgi_app, ServerMetrics(plane.handlers))
+    app.wsgi_app = CountedRequests(app.wsgi_app, recorder(plane.handlers))
 
     @app.post("/predictions/<model>")
     def predictions(model: str) -> Response:

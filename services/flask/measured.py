@@ -19,7 +19,7 @@ from models.spec import ModelSpec
 from services.contract.errors import INTERNAL_ERROR
 from services.contract.handler import ModelHandler, Predictor
 from services.contract.routes import inference_route
-from services.metrics import ServerMetrics
+from services.metrics import ServerMetrics, recorder
 
 ENGINE = "torchscript"
 
@@ -45,7 +45,7 @@ class MeasuredHandler(ModelHandler):
     the model's ready gauge (run on the engine directly: a probe is not a request)."""
 
     def __init__(self, spec: ModelSpec, engine: Predictor, version: str) -> None:
-        self.metrics = ServerMetrics([spec.name])
+        self.metrics = recorder([spec.name])
         super().__init__(spec, timed(engine, spec.name, self.metrics), version)
         self.engine = engine
 

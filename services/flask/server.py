@@ -44,7 +44,7 @@ def supervisor(settings: Settings, app: str = "model") -> Supervisor:
         "gunicorn",
         (sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
          "--bind", f"unix:{socket(settings, app)}", APPS[app]),
-        env={**settings.environment("run", "flask_workers", "flask_threads"),
+        env={**settings.environment("run", "flask_workers", "flask_threads", "metrics"),
              metrics.MULTIPROC_VAR: str(metrics_dir(settings, app))},
         start_s=2,
         stale=(socket(settings, app),),

@@ -36,7 +36,7 @@ from services.contract.errors import (
 )
 from services.contract.handler import ModelHandler, split_rows
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
-from services.metrics import ServerMetrics
+from services.metrics import recorder
 from services.mms.engines import MXNET, ONNXRUNTIME, load_predictor
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class BatchHandler:
         self.handler = handler
         self.engine = engine
         self.v2 = v2.V2Plane(DataPlane([handler]), PLATFORMS[engine])
-        self.metrics = ServerMetrics([handler.name])
+        self.metrics = recorder([handler.name])
 
     @classmethod
     def load(cls, model_dir: Path) -> BatchHandler:

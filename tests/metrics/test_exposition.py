@@ -12,7 +12,7 @@ from pathlib import Path
 
 from models.artifacts import REPO_ROOT
 from services.metrics import MULTIPROC_VAR, OTHER_CODE, UNKNOWN_MODEL, Labels
-from tests.metrics.scrape import Scrape, parse
+from tests.metrics.scrape import Key, Scrape, parse
 
 # Records a request of each kind, then stays in flight until its input ends.
 RECORDER = textwrap.dedent("""
@@ -86,3 +86,72 @@ def test_one_scrape_sums_every_process_and_forgets_the_dead_ones_gauges(tmp_path
     assert live.value("polyserve_model_ready", model="fizzbuzz") == 1
     assert killed.value("polyserve_requests_in_flight") == 0
     assert "polyserve_model_ready" not in {name for name, _ in killed.values}
+
+
+# The same records through the gateway's recorder: written together, a moment later.
+DEFERRED_RECORDER = textwrap.dedent("""
+    import asyncio
+    from services.metrics import DeferredMetrics, deferred_records_written, exposition
+
+    async def main():
+        metrics = DeferredMetrics(["fizzbuzz"])
+        with metrics.in_flight(3):
+            metrics.answered("fizzbuzz", "v1", 200, 0.003)
+            metrics.answered("a-name-never-served", "v2", 404, 0.001)
+            metrics.answered("fizzbuzz", "v1", 299, 0.001)
+            metrics.executed("fizzbuzz", "torchscript", 3, 0.002)
+            print("unwritten", "polyserve_requests_total" in exposition()[0].decode())
+            await deferred_records_written()
+            print("in flight:", [line for line in exposition()[0].decode().splitlines()
+                                 if line.startswith("polyserve_requests_in_flight ")])
+
+    asyncio.run(main())
+""")
+
+
+def histograms_and_counters(scrape: Scrape) -> dict[Key, float]:
+    """Every request, duration, execution and batch series: what the two recorders share."""
+    return {
+        (name, labels): value
+        for (name, labels), value in scrape.values.items()
+        if name.startswith(("polyserve_requests_total", "polyserve_request_duration",
+                            "polyserve_model_execution", "polyserve_batch_size"))
+    }  # fmt: skip
+
+
+def test_the_deferred_recorder_writes_what_the_direct_one_does_a_moment_later(
+    tmp_path: Path,
+) -> None:
+    direct, deferred = tmp_path / "direct", tmp_path / "deferred"
+    direct.mkdir(), deferred.mkdir()
+    python(direct, RECORDER, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE).communicate(
+        timeout=60
+    )
+    recorder = python(deferred, DEFERRED_RECORDER, stdout=subprocess.PIPE)
+    output, _ = recorder.communicate(timeout=60)
+    assert recorder.returncode == 0
+    assert output.splitlines() == [
+        "unwritten False",  # nothing written at once
+        "in flight: ['polyserve_requests_in_flight 3.0']",
+    ]
+    expected = histograms_and_counters(scrape_folder(direct))
+    assert len(expected) > 30  # every bucket of the four histograms
+    assert histograms_and_counters(scrape_folder(deferred)) == expected
+
+
+def test_with_metrics_off_nothing_is_recorded(tmp_path: Path) -> None:
+    env_off = {**os.environ, MULTIPROC_VAR: str(tmp_path), "POLYSERVE_METRICS": "false"}
+    code = RECORDER.replace("ServerMetrics([", "recorder([").replace(
+        "import ServerMetrics", "import recorder"
+    )
+    off = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env_off, input="", text=True,
+        capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert off.stdout == "recorded\n"
+    scrape = scrape_folder(tmp_path)
+    names = {name for name, _ in scrape.values if name.startswith("polyserve_")}
+    # The in-flight gauge exists from the import on (the scraper's own, at 0).
+    assert names == {"polyserve_processes", "polyserve_requests_in_flight"}
+    assert scrape.value("polyserve_requests_in_flight") == 0
+    assert scrape.value("process_resident_memory_bytes") > 0

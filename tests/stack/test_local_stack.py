@@ -124,9 +124,11 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
             assert figures["requests_per_s"] > 0, (model, name)
             assert figures["cpu_us_per_request"] > 0, (model, name)
             assert figures["failures"] == 0, (model, name)
-            stats = (folder / f"{model}-{name.replace(' ', '-')}-0_stats.csv").read_text()
+            stats = json.loads((folder / f"{model}-{name.replace(' ', '-')}-0.json").read_text())
             protocol = "v2" if name.endswith(" v2") else "v1"
-            assert f"{model} {protocol} single" in stats, (model, name)  # that model was asked
+            # that model was asked, and the server counted what Locust did (compare checks it)
+            assert [entry["name"] for entry in stats] == [f"{model} {protocol} single"]
+            assert figures["server_requests"] == figures["requests"], (model, name)
         assert set(measured["ceilings"]) == set(BACKENDS)
         for name, ceiling in measured["ceilings"].items():
             assert ceiling["requests_per_s"] > 0, (model, name)

@@ -19,7 +19,7 @@ from models.spec import ModelSpec
 from services.contract import errors, v2
 from services.contract.dataplane import AsyncDataPlane, Reply
 from services.contract.protocol import CONTENT_TYPE, render
-from services.metrics import ServerMetrics, exposition
+from services.metrics import deferred_records_written, exposition, recorder
 from services.redisai.gateway import schemas
 from services.redisai.gateway.fast_path import PredictionFastPath, read_body
 from services.redisai.gateway.measured import model_handler, until_ready
@@ -54,7 +54,7 @@ def create_app(
     client = RespClient(redis_url, timeout_s, connections=calls_in_flight * len(specs))
     redeployer = Redeployer(redis_url)
     stored = [RedisModel(client, spec, timeout_s, redeployer.model_missing) for spec in specs]
-    metrics = ServerMetrics(spec.name for spec in specs)
+    metrics = recorder((spec.name for spec in specs), deferred=True)
     handlers = [model_handler(m, coalesce_rows, calls_in_flight, metrics) for m in stored]
     plane = AsyncDataPlane(handlers)
     module_stats = ModuleStats(redis_url, [spec.name for spec in specs])
@@ -66,6 +66,7 @@ def create_app(
         starting = asyncio.create_task(until_ready(handlers))
         yield
         starting.cancel()
+        metrics.flush()
         await redeployer.aclose()
         await client.aclose()
         await module_stats.aclose()
@@ -109,6 +110,7 @@ def create_app(
         """Prometheus metrics (docs/metrics.md): every worker's requests and Redis calls,
         summed, and the RedisAI module's own figures per model."""
         figures = await module_stats.figures()
+        await deferred_records_written()
         # In a thread: reading every worker's files and every process's figures takes a few ms.
         body, content_type = await asyncio.to_thread(exposition, extras=(figures,))
         return Response(body, media_type=content_type)
