@@ -223,6 +223,13 @@ def test_dag_getkeys(raw, r, blobs):
                     "ROUTING", "rt", "|>", "AI.MODELEXECUTE", "two", "INPUTS", 2, "a", "a",
                     "OUTPUTS", 2, "p", "q")
     assert keys == [b"a", b"p", b"rt", b"two"]
+    # DAGRUN's ops declare their model's and script's keys too; an op's name counts only
+    # right after |> (here "AI.MODELEXECUTE" is a tensor's value, "m2" no key).
+    keys = raw.call("COMMAND", "GETKEYS", "AI.DAGRUN", "LOAD", 1, "a", "|>", "AI.MODELRUN",
+                    "m", "INPUTS", "a", "OUTPUTS", "b", "|>", "AI.SCRIPTRUN", "s", "fn",
+                    "INPUTS", "b", "OUTPUTS", "c", "|>", "AI.TENSORSET", "t", "STRING", 1,
+                    "VALUES", "AI.MODELEXECUTE", "m2")
+    assert keys == [b"a", b"m", b"s"]
     # A huge count must not walk off the argument list.
     raw.call("COMMAND", "GETKEYS", "AI.DAGEXECUTE", "LOAD", 2**40, "a", "|>", "AI.TENSORGET",
              "a")

@@ -269,3 +269,6 @@ def test_command_getkeys_scripts(raw):
         b"s", b"k", b"i", b"o"]
     assert raw.call("COMMAND", "GETKEYS", "AI.SCRIPTRUN", "s", "fn", "INPUTS", "a", "$", "b",
                     "OUTPUTS", "c") == [b"s", b"a", b"b", b"c"]
+    # TIMEOUT is taken anywhere; neither it nor its value is a key (a cluster routes by them).
+    assert raw.call("COMMAND", "GETKEYS", "AI.SCRIPTRUN", "s", "fn", "INPUTS", "a",
+                    "TIMEOUT", 50, "OUTPUTS", "c") == [b"s", b"a", b"c"]

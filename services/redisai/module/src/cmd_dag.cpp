@@ -265,8 +265,17 @@ const std::string& StepDevice(const Step& step) {
   return std::get<ScriptStep>(step).script->device;
 }
 
-// COMMAND GETKEYS: LOAD and PERSIST keys, the ROUTING value, and the key after each
-// AI.MODELEXECUTE or AI.SCRIPTEXECUTE token (spec §4.8).
+// An op whose first argument is a model's or a script's key.
+bool OpensAKey(RedisModuleString* op) {
+  return args::Is(op, "AI.MODELEXECUTE") || args::Is(op, "AI.SCRIPTEXECUTE") ||
+         args::Is(op, "AI.MODELRUN") || args::Is(op, "AI.SCRIPTRUN");
+}
+
+// COMMAND GETKEYS: LOAD and PERSIST keys, the ROUTING value, and the key of each op that
+// opens one (spec §4.8). Two departures from the spec's wording, so that a cluster routes
+// every key the command opens: an op's name counts only right after `|>` (a tensor value
+// spelled AI.MODELEXECUTE is no op), and DAGRUN's AI.MODELRUN and AI.SCRIPTRUN ops declare
+// their key too.
 int DagKeys(RedisModuleCtx* ctx, RedisModuleString** argv, int argc) {
   int pos = 1;
   while (pos < argc && !IsSeparator(argv[pos])) {
@@ -283,9 +292,8 @@ int DagKeys(RedisModuleCtx* ctx, RedisModuleString** argv, int argc) {
       ++pos;
     }
   }
-  for (; pos + 1 < argc; ++pos) {
-    if (args::Is(argv[pos], "AI.MODELEXECUTE") || args::Is(argv[pos], "AI.SCRIPTEXECUTE"))
-      rm::KeyAtPos(ctx, pos + 1);
+  for (; pos + 2 < argc; ++pos) {
+    if (IsSeparator(argv[pos]) && OpensAKey(argv[pos + 1])) rm::KeyAtPos(ctx, pos + 2);
   }
   return rm::OK;
 }

@@ -48,13 +48,18 @@ int ExecuteKeys(RedisModuleCtx* ctx, RedisModuleString** argv, int argc) {
   return rm::OK;
 }
 
-// COMMAND GETKEYS for SCRIPTRUN: script key, every token after INPUTS but OUTPUTS and $.
+// COMMAND GETKEYS for SCRIPTRUN: script key, every token after INPUTS but OUTPUTS, $ and a
+// TIMEOUT with its value.
 int RunKeys(RedisModuleCtx* ctx, RedisModuleString** argv, int argc) {
   if (argc > 1) rm::KeyAtPos(ctx, 1);
   int pos = 3;
   while (pos < argc && !args::Is(argv[pos], "INPUTS")) ++pos;
   for (++pos; pos < argc; ++pos) {
     if (args::Is(argv[pos], "OUTPUTS") || args::View(argv[pos]) == "$") continue;
+    if (args::Is(argv[pos], "TIMEOUT")) {  // the parser takes it anywhere: no key, nor its value
+      ++pos;
+      continue;
+    }
     rm::KeyAtPos(ctx, pos);
   }
   return rm::OK;
