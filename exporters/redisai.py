@@ -74,21 +74,23 @@ def is_current(meta: dict[bytes, object] | None, tag: str, batching: Batching) -
 
 
 def verify(client: redis.Redis, spec: ModelSpec) -> None:
-    """Run the model's readiness probe through the stored model; DeployError unless right."""
+    """Run the model's readiness probe through the stored model; DeployError unless right.
+    One read-only DAG, as the gateway asks: it writes no key (two deployments at once do not
+    share tensors), and its one key, the model's, routes it on a Redis Cluster."""
     request = spec.probe_request()
     inputs = request.inputs
-    source, target = f"polyserve:deploy:{spec.name}:in", f"polyserve:deploy:{spec.name}:out"
-    datatype = REDISAI_TYPES[spec.input.datatype]
-    try:
-        client.execute_command(
-            "AI.TENSORSET", source, datatype, *inputs.shape, "BLOB", inputs.tobytes()
-        )
-        client.execute_command(
-            "AI.MODELEXECUTE", spec.name, "INPUTS", 1, source, "OUTPUTS", 1, target
-        )
-        blob = client.execute_command("AI.TENSORGET", target, "BLOB")
-    finally:
-        client.delete(source, target)
+    replies = client.execute_command(
+        "AI.DAGEXECUTE_RO", "ROUTING", spec.name,
+        "|>", "AI.TENSORSET", "input", REDISAI_TYPES[spec.input.datatype], *inputs.shape,
+        "BLOB", inputs.tobytes(),
+        "|>", "AI.MODELEXECUTE", spec.name, "INPUTS", 1, "input", "OUTPUTS", 1, "output",
+        "|>", "AI.TENSORGET", "output", "BLOB",
+    )  # fmt: skip
+    # An op's error comes back as its reply (the ops after it answer NA).
+    for reply in replies:
+        if isinstance(reply, redis.ResponseError):
+            raise reply
+    blob = replies[-1]
     outputs = np.frombuffer(blob, dtype=spec.output.dtype).reshape(
         len(inputs), *spec.output.shape[1:]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import redis
+import torch
 
-from exporters.redisai import Batching, DeployError, deploy, stored_meta
+from exporters.redisai import Batching, DeployError, deploy, stored_meta, verify
 from models import registry
 from models.artifacts import ModelFiles
 from models.fizzbuzz.spec import SPEC
@@ -116,3 +118,31 @@ def test_one_model_can_be_deployed_with_its_own_batching(redis_stack: RedisStack
     with redis_stack.settings.client() as client:
         assert Batching.of_meta(stored_meta(client, "digits") or {}) == Batching(8)
         assert Batching.of_meta(stored_meta(client, "fizzbuzz") or {}) == Batching()
+
+
+def test_a_stored_model_that_fails_its_probe_is_refused_and_no_key_is_left(
+    redis_stack: RedisStack, fizzbuzz_files: ModelFiles
+) -> None:
+    """verify() runs the probe in one read-only DAG: a model that answers wrong is a
+    DeployError, one that cannot run the input raises Redis's error; neither writes a key."""
+    with redis_stack.settings.client() as client:
+        deploy(client, SPEC, fizzbuzz_files)
+        says_a_number = torch.nn.Linear(10, 4).eval()  # whatever it is asked: "number"
+        torch.nn.init.zeros_(says_a_number.weight)
+        torch.nn.init.constant_(says_a_number.bias, 0.0)
+        with torch.no_grad():
+            says_a_number.bias[0] = 1.0
+        buffer = io.BytesIO()
+        torch.jit.save(torch.jit.script(says_a_number), buffer)
+        client.execute_command("AI.MODELSTORE", "fizzbuzz", "TORCH", "CPU", "BLOB",
+                               buffer.getvalue())  # fmt: skip
+        with pytest.raises(DeployError, match="answers its probe"):
+            verify(client, SPEC)
+        wrong_shape = torch.jit.script(torch.nn.Linear(3, 4).eval())
+        buffer = io.BytesIO()
+        torch.jit.save(wrong_shape, buffer)
+        client.execute_command("AI.MODELSTORE", "fizzbuzz", "TORCH", "CPU", "BLOB",
+                               buffer.getvalue())  # fmt: skip
+        with pytest.raises(redis.ResponseError):
+            verify(client, SPEC)
+        assert client.keys("*") == [b"fizzbuzz"]
