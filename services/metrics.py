@@ -44,7 +44,6 @@ UNKNOWN_MODEL = "_unknown"
 OTHER_CODE = "other"
 CODES = frozenset((200, 400, 404, 405, 408, 413, 414, 415, 431, 500, 503))
 """The statuses the contract answers with; anything else is counted as OTHER_CODE."""
-PROTOCOLS = ("v1", "v2")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                    5.0, 10.0)  # fmt: skip
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -242,7 +241,7 @@ class DeferredMetrics(ServerMetrics):
 def recorder(models: Iterable[str], deferred: bool = False) -> ServerMetrics:
     """A serving process's recorder for `models`, as the settings say: none when metrics are
     off; else every record written at once, or (`deferred`, an asyncio worker's) together
-    with the next millisecond's."""
+    with those of the next WRITE_EVERY_S."""
     if not Settings.load().metrics:
         return NoMetrics(models)
     return DeferredMetrics(models) if deferred else ServerMetrics(models)
