@@ -33,9 +33,12 @@ if ((${#missing[@]})); then
   fi
 fi
 
-requirements=deploy/requirements.txt  # it includes deploy/requirements-engines.txt
+# The test tools' pins on top of the services' (which include deploy/requirements-engines.txt);
+# the images install deploy/requirements.txt only.
+requirements=deploy/requirements-test.txt
 stamp=.venv/.requirements.sha256
-wanted=$(cat deploy/requirements-engines.txt "$requirements" | sha256sum | cut -d' ' -f1)
+wanted=$(cat deploy/requirements-engines.txt deploy/requirements.txt "$requirements" \
+  | sha256sum | cut -d' ' -f1)
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 if [[ $(cat "$stamp" 2>/dev/null) != "$wanted" ]]; then
   echo "setup: installing pinned Python packages into .venv"

@@ -1,6 +1,7 @@
 """Deploy TorchScript artifacts into a running Redis with our RedisAI module.
 
     python -m exporters redisai [--model NAME] [--redis URL] [--batchsize N ...]
+    python -m exporters redisai --cluster [URL] ...      (exporters/redisai_cluster.py)
 
 Every served model (or the one named), each AI.MODELSTORE'd under its name, TAG = the weights'
 sha256 (from the manifest), with the auto-batching options given (per model: deploy them one
@@ -16,6 +17,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import redis
+from redis.cluster import RedisCluster
 
 from exporters.pipeline import ensure_exported
 from models import registry
@@ -73,17 +75,19 @@ def is_current(meta: dict[bytes, object] | None, tag: str, batching: Batching) -
     )
 
 
-def verify(client: redis.Redis, spec: ModelSpec) -> None:
-    """Run the model's readiness probe through the stored model; DeployError unless right.
-    One read-only DAG, as the gateway asks: it writes no key (two deployments at once do not
-    share tensors), and its one key, the model's, routes it on a Redis Cluster."""
+def verify(client: redis.Redis, spec: ModelSpec, key: str | None = None) -> None:
+    """Run the model's readiness probe through the model stored at `key` (default: its
+    name); DeployError unless right. One read-only DAG, as the gateway asks: it writes no key
+    (two deployments at once do not share tensors), and its one key, the model's, routes it
+    on a Redis Cluster."""
+    key = key or spec.name
     request = spec.probe_request()
     inputs = request.inputs
     replies = client.execute_command(
-        "AI.DAGEXECUTE_RO", "ROUTING", spec.name,
+        "AI.DAGEXECUTE_RO", "ROUTING", key,
         "|>", "AI.TENSORSET", "input", REDISAI_TYPES[spec.input.datatype], *inputs.shape,
         "BLOB", inputs.tobytes(),
-        "|>", "AI.MODELEXECUTE", spec.name, "INPUTS", 1, "input", "OUTPUTS", 1, "output",
+        "|>", "AI.MODELEXECUTE", key, "INPUTS", 1, "input", "OUTPUTS", 1, "output",
         "|>", "AI.TENSORGET", "output", "BLOB",
     )  # fmt: skip
     # An op's error comes back as its reply (the ops after it answer NA).
@@ -96,7 +100,7 @@ def verify(client: redis.Redis, spec: ModelSpec) -> None:
     )
     answer = spec.codec.encode(request, outputs)
     if not spec.probe.answered_by(answer):
-        raise DeployError(f"the stored {spec.name} answers its probe {answer}")
+        raise DeployError(f"the stored {key} answers its probe {answer}")
 
 
 def deploy(
@@ -104,15 +108,22 @@ def deploy(
 ) -> bool:
     """Store the model unless it is already there as asked; True if it was (re)stored."""
     require_module(client)
+    return store(client, spec, files, batching, spec.name)
+
+
+def store(
+    client: redis.Redis, spec: ModelSpec, files: ModelFiles, batching: Batching, key: str
+) -> bool:
+    """The model at `key` unless it is there as asked already, then checked; True if stored."""
     stored = False
-    if not is_current(stored_meta(client, spec.name), files.version, batching):
+    if not is_current(stored_meta(client, key), files.version, batching):
         blob = files.torchscript.read_bytes()
         client.execute_command(
-            "AI.MODELSTORE", spec.name, "TORCH", "CPU", "TAG", files.version,
+            "AI.MODELSTORE", key, "TORCH", "CPU", "TAG", files.version,
             *batching.arguments(), "BLOB", blob,
         )  # fmt: skip
         stored = True
-    verify(client, spec)
+    verify(client, spec, key)
     return stored
 
 
@@ -120,18 +131,25 @@ def deploy_all(
     client: redis.Redis, specs: list[ModelSpec], batching: Batching = Batching()
 ) -> dict[str, bool]:
     """Each model, exported first where needed; model -> whether it was (re)stored."""
-    stored = {}
-    for spec in specs:
-        files = ModelFiles.of(spec.name)
-        ensure_exported(spec, files, ["torchscript"])
-        stored[spec.name] = deploy(client, spec, files, batching)
-    return stored
+    return {spec.name: deploy(client, spec, exported(spec), batching) for spec in specs}
+
+
+def exported(spec: ModelSpec) -> ModelFiles:
+    """The model's files, its TorchScript exported first if missing or stale."""
+    files = ModelFiles.of(spec.name)
+    ensure_exported(spec, files, ["torchscript"])
+    return files
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m exporters redisai", description=__doc__)
     parser.add_argument("--model", help="one model (default: every served one)")
     parser.add_argument("--redis", help="default: $POLYSERVE_REDIS_URL, else the local Redis")
+    parser.add_argument(
+        "--cluster", nargs="?", const="", metavar="URL",
+        help="the Redis is a Redis Cluster (URL: any node's; default: --redis's): a copy of "
+        "each model on every master (also: POLYSERVE_REDIS_CLUSTER=true)",
+    )  # fmt: skip
     parser.add_argument("--batchsize", type=int, default=0)
     parser.add_argument("--minbatchsize", type=int, default=0)
     parser.add_argument("--minbatchtimeout", type=int, default=0, help="milliseconds")
@@ -141,14 +159,36 @@ def main(argv: list[str]) -> int:
 
     specs = [registry.get(args.model)] if args.model else registry.served()
     batching = Batching(args.batchsize, args.minbatchsize, args.minbatchtimeout)
-    url = args.redis or Settings.load().gateway_redis_url()
-    where = redis.connection.parse_url(url)
-    server = f"{where.get('host', where.get('path', 'redis'))}:{where.get('port', '')}".rstrip(":")
+    settings = Settings.load()
+    url = args.cluster or args.redis or settings.gateway_redis_url()
     try:
-        with redis.Redis.from_url(url, socket_timeout=30) as client:
-            for name, stored in deploy_all(client, specs, batching).items():
-                print(f"{'stored' if stored else 'already current'}: {name} in {server}, checked")
+        if args.cluster is not None or settings.redis_cluster:
+            report_cluster(url, specs, batching)
+        else:
+            report_single(url, specs, batching)
     except (DeployError, redis.RedisError) as error:
         print(f"cannot deploy: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def report_single(url: str, specs: list[ModelSpec], batching: Batching) -> None:
+    where = redis.connection.parse_url(url)
+    server = f"{where.get('host', where.get('path', 'redis'))}:{where.get('port', '')}".rstrip(":")
+    with redis.Redis.from_url(url, socket_timeout=30) as client:
+        for name, stored in deploy_all(client, specs, batching).items():
+            print(f"{_outcome(stored)}: {name} in {server}, checked")
+
+
+def report_cluster(url: str, specs: list[ModelSpec], batching: Batching) -> None:
+    from exporters.redisai_cluster import deploy_to_cluster  # it builds on this module
+
+    with RedisCluster.from_url(url, socket_timeout=30) as client:
+        for name, copies in deploy_to_cluster(client, specs, batching).items():
+            for key, stored in copies:
+                where = client.get_node_from_key(key).name
+                print(f"{_outcome(stored)}: {name} as {key} on {where}, checked")
+
+
+def _outcome(stored: bool) -> str:
+    return "stored" if stored else "already current"

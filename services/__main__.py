@@ -1,6 +1,6 @@
 """The local stack, without Docker: every backend side by side on this machine.
 
-    python -m services up [--backends flask,mms,redisai]
+    python -m services up [--backends flask,mms,redisai] [--redis-cluster N]
     python -m services status
     python -m services down
 
@@ -8,7 +8,8 @@
 backend (each serves every model) under its supervisor, waits until each is ready and prints
 where it is, its Prometheus metrics too. A port already taken is reported before anything
 starts. A process that exits is restarted by its supervisor; `status` shows each one's state,
-uptime and restarts.
+uptime and restarts. With `--redis-cluster N` the RedisAI backend's Redis is a Redis Cluster of
+N masters with a replica each (POLYSERVE_REDIS_CLUSTER_MASTERS; docs/redis-cluster.md).
 `down` stops what `up` started (also after crashes, leaving no process behind).
 """
 
@@ -19,7 +20,7 @@ import sys
 
 from services.config import Settings
 from services.exports import export_if_stale
-from services.stack import Backend, backends, port_taken
+from services.stack import BACKENDS, Backend, backends, port_taken
 
 
 def print_table(header: list[str], rows: list[list[str]]) -> None:
@@ -85,15 +86,18 @@ def down(chosen: list[Backend]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    known = backends(Settings.load())
     parser = argparse.ArgumentParser(
         prog="python -m services",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("action", choices=["up", "status", "down"])
-    parser.add_argument("--backends", default=",".join(known), help="comma-separated")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
+    parser.add_argument(
+        "--redis-cluster", type=int, metavar="N", help="RedisAI on a Redis Cluster of N masters"
+    )
     args = parser.parse_args(argv)
+    known = backends(Settings.load(redis_cluster_masters=args.redis_cluster))
     names = [name.strip() for name in args.backends.split(",") if name.strip()]
     unknown = sorted(set(names) - set(known))
     if unknown or not names:

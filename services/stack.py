@@ -7,10 +7,11 @@ backend's lifecycle (its supervisor, what healthy means).
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.config import LOCALHOST, Settings
 from services.flask import server as flask_server
@@ -18,6 +19,9 @@ from services.lifecycle import Lifecycle
 from services.mms import server as mms_server
 from services.mms.settings import MmsSettings
 from services.redisai import server as redisai_server
+from services.redisai.cluster import local_redis
+
+BACKENDS = ("flask", "mms", "redisai")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class Backend:
     management_url: str | None
     ports: dict[str, int]
     """What listens where, by name: checked before anything starts."""
+    environment: dict[str, str] = field(default_factory=dict)
+    """Settings its command gets beyond this process's environment (a Redis Cluster's size)."""
 
     @property
     def url(self) -> str:
@@ -40,12 +46,13 @@ class Backend:
         return self.lifecycle.ready()
 
     def run(self, action: str) -> int:
-        return subprocess.call([sys.executable, "-m", f"services.{self.name}", action])
+        command = [sys.executable, "-m", f"services.{self.name}", action]
+        return subprocess.call(command, env={**os.environ, **self.environment})
 
 
 def backends(settings: Settings) -> dict[str, Backend]:
     mms = MmsSettings.from_settings(settings)
-    redis = redisai_server.RedisSettings.from_settings(settings)
+    redis = local_redis(settings)
     return {
         "flask": Backend(
             "flask", flask_server.lifecycle(settings), None, {"flask": settings.flask_port},
@@ -57,7 +64,8 @@ def backends(settings: Settings) -> dict[str, Backend]:
         "redisai": Backend(
             "redisai", redisai_server.lifecycle(redis, settings),
             f"redis://{LOCALHOST}:{settings.redis_port}",
-            {"redis": settings.redis_port, "gateway": settings.gateway_port},
+            {**redis.ports(), "gateway": settings.gateway_port},
+            settings.environment("redis_cluster_masters"),
         ),
     }  # fmt: skip
 

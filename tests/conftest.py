@@ -31,7 +31,7 @@ FAST = {
     "tests/hostile/test_wire.py",
     "tests/metrics/test_exposition.py",
 }
-FAST_FOLDERS = ("tests/models/",)
+FAST_FOLDERS = ("tests/models/", "tests/k8s/")
 IN_PROCESS_BACKEND = "in-process"
 IMPORTED = imported_names()  # models a user imported into the artifacts folder: not these suites'
 

@@ -9,7 +9,8 @@ model (exporting it first if needed) with the batching options, and waits until 
 gateway's /ping is healthy; `stop` stops what `start` started, also after a crash; `status`
 says what the supervisor knows. Redis listens on 127.0.0.1 with a password (generated at the
 first start into run/redisai/redis.password unless POLYSERVE_REDIS_PASSWORD gives one) and
-keeps its data (AOF, RDB) under run/redisai/data.
+keeps its data (AOF, RDB) under run/redisai/data. With POLYSERVE_REDIS_CLUSTER_MASTERS=N it is a
+Redis Cluster of N masters and N replicas instead (services/redisai/cluster.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sys
 
 from services.config import Settings
 from services.lifecycle import STARTING_ACTIONS, action_parser, run_action
-from services.redisai.server import RedisSettings, lifecycle
+from services.redisai.cluster import local_redis
+from services.redisai.server import lifecycle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.ensure_redis_password()  # the first start makes it; `status` never does
     options = ("batchsize", "minbatchsize", "minbatchtimeout")
     batching = tuple(f"--{name}={getattr(args, name)}" for name in options)
-    redis_settings = RedisSettings.from_settings(settings)
-    return run_action(lifecycle(redis_settings, settings, batching), args.action)
+    return run_action(lifecycle(local_redis(settings), settings, batching), args.action)
 
 
 if __name__ == "__main__":

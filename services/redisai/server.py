@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import redis
 
@@ -28,6 +29,7 @@ from services.process import http_ok, spawn, wait_until
 from services.supervision import Program, Supervisor
 
 UNIX_PATH_MAX = 100  # sun_path holds 108 bytes on Linux
+CLUSTER_BUS_OFFSET = 10000  # Redis's default: a cluster node talks to the others on port + this
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class RedisSettings:
     intra_op_threads: int = 1
     appendonly: bool = True
     """Every write logged (fsync each second), so deployed models survive a crash."""
+    cluster_node_timeout_ms: int | None = None
+    """A node of a Redis Cluster (services/redisai/cluster.py), declared failed by the others
+    after this long without an answer; None: a Redis on its own."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisSettings:
@@ -77,6 +82,18 @@ class RedisSettings:
              "INTRA_OP_PARALLELISM", str(self.intra_op_threads),
              "INTER_OP_PARALLELISM", "1"),
         ]  # fmt: skip
+        if self.cluster_node_timeout_ms is not None:
+            directives += [
+                ("cluster-enabled", "yes"),
+                ("cluster-config-file", "nodes.conf"),
+                ("cluster-port", str(self.port + CLUSTER_BUS_OFFSET)),
+                ("cluster-node-timeout", str(self.cluster_node_timeout_ms)),
+                # Every master holds every model: the others serve on while one's slots
+                # wait for its replica's promotion.
+                ("cluster-require-full-coverage", "no"),
+            ]
+            if self.password:  # a replica authenticates to its master
+                directives.append(("masterauth", self.password))
         if self.unix_socket is not None:
             # Owner-only: the co-located gateway skips the TCP stack through it.
             directives += [("unixsocket", str(self.unix_socket)), ("unixsocketperm", "700")]
@@ -99,16 +116,42 @@ class RedisSettings:
 
     @property
     def unix_socket(self) -> Path | None:
-        """The socket in the data folder, unless its path is too long for a socket address."""
+        """The socket in the data folder, unless its path is too long for a socket address
+        or the node is a cluster's (whose clients follow redirections to TCP addresses)."""
+        if self.cluster_node_timeout_ms is not None:
+            return None
         path = self.data_dir.resolve() / "redis.sock"
         return path if len(str(path)) < UNIX_PATH_MAX else None
 
     def local_url(self) -> str:
         """The URL a gateway on this machine uses (the password, if any, inside it)."""
-        auth = f":{self.password}@" if self.password else ""
         if self.unix_socket is None:
-            return f"redis://{auth}{LOCALHOST}:{self.port}/0"
+            return self.tcp_url()
+        auth = f":{self.password}@" if self.password else ""
         return f"unix://{auth}{self.unix_socket}?db=0"
+
+    def tcp_url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{LOCALHOST}:{self.port}/0"
+
+    # What the backend's lifecycle asks of its Redis, a single one here or a cluster
+    # (services/redisai/cluster.py).
+    def ports(self) -> dict[str, int]:
+        return {"redis": self.port}
+
+    def programs(self) -> tuple[Program, ...]:
+        stale = (self.unix_socket,) if self.unix_socket else ()
+        return (Program("redis", tuple(self.command()), stale=stale),)
+
+    def write_configs(self) -> None:
+        self.write_config()
+
+    def wait_serving(self, log: Path, timeout_s: float = 30) -> None:
+        wait_until(lambda: module_answers(self), timeout_s, "redis-server", log)
+
+    def gateway_settings(self, settings: Settings) -> Settings:
+        """`settings` pointed at this Redis, by its fastest way from this machine."""
+        return settings.replace(redis_url=self.local_url())
 
     def client(self, timeout_s: float = 2.0) -> redis.Redis:
         return redis.Redis(
@@ -121,10 +164,11 @@ class RedisSettings:
 
 
 def module_answers(settings: RedisSettings) -> bool:
-    """Ready means the module answers a cheap AI command, not merely that Redis is up."""
+    """Ready means the module answers a cheap AI command, not merely that Redis is up. A
+    read-only one: a replica refuses the rest (AI.CONFIG is a write)."""
     try:
         with settings.client() as client:
-            client.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
+            client.execute_command("AI._MODELSCAN")
         return True
     except redis.RedisError:
         return False
@@ -142,49 +186,56 @@ def start_redis(settings: RedisSettings, log_file: Path, timeout: float = 30) ->
     return process
 
 
-def gateway_metrics_dir(redis_settings: RedisSettings) -> Path:
+def gateway_metrics_dir(local_redis: LocalRedis) -> Path:
     """The gateway's workers' multiprocess metrics files (services/metrics.py): emptied when
     the backend starts, kept when supervisord restarts the gateway."""
-    return redis_settings.folder.resolve() / "metrics"
+    return local_redis.folder.resolve() / "metrics"
 
 
-def supervisor(redis_settings: RedisSettings, gateway_settings: Settings) -> Supervisor:
-    """redis-server, and the gateway with `gateway_settings` (their URL the local Redis's)."""
-    redis_server = Program(
-        "redis",
-        tuple(redis_settings.command()),
-        stale=(redis_settings.unix_socket,) if redis_settings.unix_socket else (),
-    )
+class LocalRedis(Protocol):
+    """The backend's Redis: a single one (RedisSettings) or a cluster (LocalCluster)."""
+
+    @property
+    def folder(self) -> Path: ...
+    def ports(self) -> dict[str, int]: ...
+    def programs(self) -> tuple[Program, ...]: ...
+    def write_configs(self) -> None: ...
+    def wait_serving(self, log: Path) -> None: ...
+    def gateway_settings(self, settings: Settings) -> Settings: ...
+
+
+def supervisor(local_redis: LocalRedis, gateway_settings: Settings) -> Supervisor:
+    """redis-server(s), and the gateway with `gateway_settings` (their URL the local Redis's)."""
     gateway = Program(
         "gateway",
         (sys.executable, "-m", "services.redisai.gateway"),
         # The gateway's settings, its Redis's URL (and the password in it) among them, by
         # environment: not on a command line `ps` shows.
         env={**gateway_settings.environment(),
-             metrics.MULTIPROC_VAR: str(gateway_metrics_dir(redis_settings))},
+             metrics.MULTIPROC_VAR: str(gateway_metrics_dir(local_redis))},
         start_s=2,
     )  # fmt: skip
-    return Supervisor(redis_settings.folder, (redis_server, gateway))
+    return Supervisor(local_redis.folder, (*local_redis.programs(), gateway))
 
 
-def lifecycle(redis_settings: RedisSettings, settings: Settings,
+def lifecycle(local_redis: LocalRedis, settings: Settings,
               deploy_options: tuple[str, ...] = ()) -> Lifecycle:  # fmt: skip
-    """Redis first; once its module answers, every served model deployed (`python -m
-    exporters redisai DEPLOY_OPTIONS`, a no-op for a model already there); ready when the
-    gateway's /ping (every model's probe, through Redis) is healthy. A gateway started by
-    `serve` deploys what is missing itself."""
+    """Redis first; once its module answers (a cluster: once it serves every slot), every
+    served model deployed (`python -m exporters redisai DEPLOY_OPTIONS`, a no-op for a model
+    already there); ready when the gateway's /ping (every model's probe, through Redis) is
+    healthy. A gateway started by `serve` deploys what is missing itself."""
     url = f"http://{LOCALHOST}:{settings.gateway_port}"
-    local = settings.replace(redis_url=redis_settings.local_url())
-    processes = supervisor(redis_settings, local)
+    local = local_redis.gateway_settings(settings)
+    processes = supervisor(local_redis, local)
 
     def prepare() -> None:
-        redis_settings.write_config()
-        metrics.reset(gateway_metrics_dir(redis_settings))
+        local_redis.write_configs()
+        metrics.reset(gateway_metrics_dir(local_redis))
 
     def deploy() -> None:
-        log = processes.program_log("redis")
-        wait_until(lambda: module_answers(redis_settings), 30, "redis-server", log)
-        run_exporter("redisai", *deploy_options, env=local.environment("redis_url"))
+        local_redis.wait_serving(processes.program_log(local_redis.programs()[0].name))
+        run_exporter("redisai", *deploy_options,
+                     env=local.environment("redis_url", "redis_cluster"))  # fmt: skip
 
     return Lifecycle(
         name="redisai",

@@ -24,8 +24,15 @@ PROJECT = "polyserve-test"
 HEALTHY_TIMEOUT_S = 300.0
 PUBLISHED = {"flask": "POLYSERVE_FLASK_PORT", "mms": "POLYSERVE_MMS_PORT",
              "gateway": "POLYSERVE_GATEWAY_PORT",
+             "gateway-cluster": "POLYSERVE_GATEWAY_CLUSTER_PORT",
              "prometheus": "POLYSERVE_PROMETHEUS_PORT"}  # fmt: skip
-LONG_RUNNING = ("redis", "flask", "mms", "gateway", "prometheus")
+CLUSTER_NODES = tuple(f"redis-node-{index}" for index in range(6))
+LONG_RUNNING = ("redis", "flask", "mms", "gateway", "prometheus", *CLUSTER_NODES,
+                "gateway-cluster")  # fmt: skip
+# The profiles each command takes: the tests run the Redis Cluster (profile `cluster`) beside
+# the rest; locust (`loadtest`) only where it is meant, so `up` leaves it out.
+PROFILES = {"up": ("cluster",), "run": ("loadtest", "cluster"),
+            "build": ("loadtest", "cluster"), "down": ("loadtest", "cluster")}  # fmt: skip
 
 
 class StackError(RuntimeError):
@@ -82,9 +89,8 @@ class Stack:
     def run(
         self, *args: str, timeout: float = 600, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        # The loadtest profile only where locust is meant: `up` leaves it out.
-        profile = ["--profile", "loadtest"] if args[0] in ("run", "build", "down") else []
-        command = [*self.command, *profile, *args]
+        profiles = [flag for name in PROFILES.get(args[0], ()) for flag in ("--profile", name)]
+        command = [*self.command, *profiles, *args]
         result = subprocess.run(
             command, cwd=REPO_ROOT, env=self.env, capture_output=True, text=True,
             timeout=timeout, check=False, stdin=subprocess.DEVNULL,

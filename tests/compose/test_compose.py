@@ -14,7 +14,7 @@ import time
 import requests
 
 from models import registry
-from tests.compose.stack import Stack
+from tests.compose.stack import CLUSTER_NODES, Stack
 from tests.contract import test_clients, test_contract, test_digits, test_fizzbuzz, test_v2
 
 # The suites, unchanged: their tests run here against `backend_url` from conftest.py.
@@ -71,14 +71,27 @@ def scale_mms(stack: Stack, workers: int) -> dict[str, int]:
 
 
 def test_each_backend_answers_the_readme_example(stack: Stack) -> None:
-    for service in ("flask", "mms", "gateway"):
+    for service in ("flask", "mms", "gateway", "gateway-cluster"):
         response = predict(stack.url(service))
         assert response.status_code == 200, (service, response.text)
         assert response.json() == {"next_number": "FizzBuzz"}, service
 
 
+def test_the_cluster_profile_keeps_a_copy_of_every_model_on_each_master(stack: Stack) -> None:
+    ask = 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -c '
+    info = stack.exec("redis-node-0", "sh", "-c", ask + "CLUSTER INFO")
+    assert "cluster_state:ok" in info, info
+    assert "cluster_size:3" in info, info
+    index = stack.exec("redis-node-0", "sh", "-c", ask + "HGETALL polyserve:copies")
+    lines = index.splitlines()  # a field, its value (the keys, space-separated), ...
+    copies = dict(zip(lines[::2], lines[1::2], strict=True))
+    assert {model: len(keys.split()) for model, keys in copies.items()} == {
+        model: 3 for model in registry.served_names()
+    }
+
+
 def test_management_and_redis_ports_are_not_published(stack: Stack) -> None:
-    for service in ("mms", "redis"):
+    for service in ("mms", "redis", *CLUSTER_NODES):
         ports = stack.inspect(service)["NetworkSettings"]["Ports"] or {}
         published = {port: binding for port, binding in ports.items() if binding}
         assert set(published) <= {"8080/tcp"}, (service, published)
@@ -87,7 +100,7 @@ def test_management_and_redis_ports_are_not_published(stack: Stack) -> None:
 
 
 def test_services_run_as_non_root(stack: Stack) -> None:
-    for service in ("flask", "mms", "gateway", "redis"):
+    for service in ("flask", "mms", "gateway", "redis", "gateway-cluster", *CLUSTER_NODES):
         assert stack.exec(service, "id", "-u").strip() != "0", service
 
 

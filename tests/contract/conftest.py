@@ -16,6 +16,7 @@ from tests.backends import (
     mms_onnxruntime_backend,
 )
 from tests.conftest import IN_PROCESS_BACKEND
+from tests.redisai.cluster_stack import redisai_cluster_backend
 from tests.redisai.stack import redisai_backend
 
 Launcher = Callable[[Path], AbstractContextManager[str]]
@@ -26,6 +27,7 @@ BACKENDS: dict[str, Launcher] = {
     "mms-onnxruntime": mms_onnxruntime_backend,
     "mms-mxnet": mms_mxnet_backend,
     "redisai": redisai_backend,
+    "redisai-cluster": redisai_cluster_backend,  # the same gateway on a 3-master Redis Cluster
 }
 
 

@@ -16,16 +16,18 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from models.spec import ModelSpec
+from services.config import Settings, variable
 from services.contract import errors, v2
 from services.contract.dataplane import AsyncDataPlane, Reply
 from services.contract.protocol import CONTENT_TYPE, render
 from services.metrics import deferred_records_written, exposition, recorder
 from services.redisai.gateway import schemas
+from services.redisai.gateway.cluster import ClusterClient, ClusterStore
 from services.redisai.gateway.fast_path import PredictionFastPath, read_body
 from services.redisai.gateway.measured import model_handler, until_ready
 from services.redisai.gateway.module_stats import ModuleStats
 from services.redisai.gateway.redeploy import Redeployer
-from services.redisai.gateway.redis_model import RedisModel
+from services.redisai.gateway.redis_model import RedisModel, SingleStore, Store
 from services.redisai.gateway.resp import RespClient
 from services.redisai.gateway.v2_routes import respond as respond_v2
 from services.redisai.gateway.v2_routes import v2_router
@@ -40,24 +42,34 @@ def respond(reply: Reply) -> Response:
     return Response(render(body), status_code=status, media_type=CONTENT_TYPE)
 
 
-def create_app(
-    redis_url: str,
-    timeout_s: float,
-    specs: list[ModelSpec],
-    coalesce_rows: int = 0,
-    calls_in_flight: int = 1,
-) -> ASGIApp:
-    """The gateway serving `specs`. With `coalesce_rows`, requests for a model waiting
-    together share Redis calls, at most `calls_in_flight` at once per model; the client has
-    that many connections per model, so one model's runs never queue behind another's. A
-    model Redis has lost is deployed again by the gateway itself (redeploy.py)."""
-    client = RespClient(redis_url, timeout_s, connections=calls_in_flight * len(specs))
-    redeployer = Redeployer(redis_url)
-    stored = [RedisModel(client, spec, timeout_s, redeployer.model_missing) for spec in specs]
+def connect(settings: Settings, connections: int) -> Store:
+    """The settings' Redis, a single one or a cluster, with `connections` to each node."""
+    url, timeout_s = settings.gateway_redis_url(), settings.redis_timeout_ms / 1000
+    if settings.redis_cluster:
+        client = ClusterClient(url, timeout_s, connections, settings.redis_replica_reads)
+        return ClusterStore(client)
+    return SingleStore(RespClient(url, timeout_s, connections))
+
+
+def create_app(settings: Settings, specs: list[ModelSpec]) -> ASGIApp:
+    """The gateway serving `specs`. With gateway_coalesce_rows, requests for a model waiting
+    together share Redis calls, at most gateway_calls_in_flight at once per model; the client
+    has that many connections per model (to each node), so one model's runs never queue
+    behind another's. A model Redis has lost is deployed again by the gateway itself
+    (redeploy.py)."""
+    timeout_s = settings.redis_timeout_ms / 1000
+    coalesce_rows = settings.gateway_coalesce_rows
+    calls_in_flight = settings.gateway_calls_in_flight
+    store = connect(settings, calls_in_flight * len(specs))
+    redeployer = Redeployer({
+        variable("redis_url"): settings.gateway_redis_url(),
+        variable("redis_cluster"): str(settings.redis_cluster),
+    })  # fmt: skip
+    stored = [RedisModel(store, spec, timeout_s, redeployer.model_missing) for spec in specs]
     metrics = recorder((spec.name for spec in specs), deferred=True)
     handlers = [model_handler(m, coalesce_rows, calls_in_flight, metrics) for m in stored]
     plane = AsyncDataPlane(handlers)
-    module_stats = ModuleStats(redis_url, [spec.name for spec in specs])
+    module_stats = ModuleStats(connect(settings, 1), [spec.name for spec in specs])
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -68,7 +80,7 @@ def create_app(
         starting.cancel()
         metrics.flush()
         await redeployer.aclose()
-        await client.aclose()
+        await store.aclose()
         await module_stats.aclose()
 
     app = FastAPI(

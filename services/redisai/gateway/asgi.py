@@ -10,11 +10,4 @@ from services.redisai.gateway.app import create_app
 
 
 def app_from_environment() -> ASGIApp:
-    settings = Settings.load()
-    return create_app(
-        settings.gateway_redis_url(),
-        settings.redis_timeout_ms / 1000,
-        registry.served(),
-        settings.gateway_coalesce_rows,
-        settings.gateway_calls_in_flight,
-    )
+    return create_app(Settings.load(), registry.served())

@@ -1,10 +1,12 @@
 """The RedisAI module's own figures per model (`AI.INFO <key>`), read at each scrape.
 
 Redis keeps them, for every gateway worker alike: they are collected by the worker answering
-the scrape, never summed across workers. The module counts each member of a batch it formed
-as one call, adding the batch's whole run time to each (services/redisai/module/README.md).
-A scrape waits at most TIMEOUT_S for them, on a connection of its own (never one a
-prediction waits on); a model Redis does not hold, or a Redis that does not answer, is left
+the scrape, never summed across workers; on a Redis Cluster, each model's copies' figures
+are summed (a copy a master, services/redisai/copies.py). The module counts each member of a
+batch it formed as one call, adding the batch's whole run time to each
+(services/redisai/module/README.md).
+A scrape waits at most TIMEOUT_S for them, on connections of its own (never one a
+prediction waits on); a copy Redis does not hold, or a node that does not answer, is left
 out and the rest of the scrape answered.
 """
 
@@ -16,7 +18,8 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from services.redisai.gateway.resp import Reply, RespClient, pack
+from services.redisai.gateway.redis_model import Store
+from services.redisai.gateway.resp import Reply, pack
 
 TIMEOUT_S = 1.0
 # AI.INFO's field -> the metric (a counter, "_total" added), its help, the unit's scale
@@ -43,33 +46,41 @@ class Figures(Collector):
 
 
 class ModuleStats:
-    """The served models' AI.INFO figures, on a Redis connection of their own."""
+    """The served models' AI.INFO figures, through a store of their own (one connection a node)."""
 
-    def __init__(self, redis_url: str, models: list[str]) -> None:
-        self.client = RespClient(redis_url, TIMEOUT_S, connections=1)
-        self.commands = {model: pack(("AI.INFO", model)) for model in models}
+    def __init__(self, store: Store, models: list[str]) -> None:
+        self.store = store
+        self.models = models
 
     async def figures(self) -> Figures:
         """Each model's figures now, if Redis gives them within TIMEOUT_S."""
         try:
             async with asyncio.timeout(TIMEOUT_S):
-                replies: list[Reply | BaseException] = await asyncio.gather(
-                    *(self.client.execute(command) for command in self.commands.values()),
-                    return_exceptions=True,
-                )
+                copies = [await self.store.copies(model) for model in self.models]
+                replies: list[list[Reply | BaseException]] = [
+                    await asyncio.gather(*(self._info(key) for key in keys), return_exceptions=True)
+                    for keys in copies
+                ]
         except TimeoutError:
             return Figures([])
         families = {
             field: CounterMetricFamily(name, text, labels=["model"])
             for field, (name, text, _) in FIELDS.items()
         }
-        for model, reply in zip(self.commands, replies, strict=True):
-            if not isinstance(reply, list):
-                continue  # an error: not stored, or Redis away
-            info = dict(zip(reply[::2], reply[1::2], strict=True))
-            for field, family in families.items():
-                family.add_metric([model], info[field] * FIELDS[field][2])
+        for model, model_replies in zip(self.models, replies, strict=True):
+            infos = [  # an error is left out: not stored, or the node away
+                dict(zip(reply[::2], reply[1::2], strict=True))
+                for reply in model_replies
+                if isinstance(reply, list)
+            ]
+            if infos:
+                for field, family in families.items():
+                    total = sum(info[field] for info in infos)
+                    family.add_metric([model], total * FIELDS[field][2])
         return Figures([family for family in families.values() if family.samples])
 
+    async def _info(self, key: str) -> Reply:
+        return await self.store.execute(key, pack(("AI.INFO", key)), False)
+
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.store.aclose()

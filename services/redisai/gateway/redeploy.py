@@ -5,7 +5,8 @@ RedisAI answer "model key is empty": that request gets its 503 as before, and th
 the deployment in the background, `python -m exporters redisai --model NAME`, with the
 batching options it last saw the model stored with. A command, not an import: services never
 import the exporters (tests/test_layers.py); the Redis URL, which may hold a password, goes by
-environment, never on a command line `ps` shows.
+environment, never on a command line `ps` shows (so does POLYSERVE_REDIS_CLUSTER: on a cluster
+the deployment puts back every master's copy).
 
 At most one deployment per model runs at a time in a worker, and after one the next waits:
 RETRY_S after a success (a model that stays missing is not redeployed in a loop), doubling
@@ -24,11 +25,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from models.artifacts import REPO_ROOT
-from services.config import variable
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,9 @@ class _Model:
 
 
 class Redeployer:
-    def __init__(self, redis_url: str, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
-        self.redis_url = redis_url
+    def __init__(self, environment: Mapping[str, str], timeout_s: float = COMMAND_TIMEOUT_S):
+        self.environment = environment
+        """Added to the deployment's environment: which Redis (and whether a cluster)."""
         self.timeout_s = timeout_s
         self._models: dict[str, _Model] = {}
 
@@ -122,7 +123,7 @@ class Redeployer:
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=REPO_ROOT,
-            env={**os.environ, variable("redis_url"): self.redis_url},
+            env={**os.environ, **self.environment},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Reply = Any  # bytes, int, None, a ResponseError, or a list of those
 CRLF = b"\r\n"
+ASKING = b"*1\r\n$6\r\nASKING\r\n"
 
 
 def bulk_strings(args: tuple[object, ...]) -> bytes:
@@ -185,12 +186,16 @@ class RespClient:
     different connections: each command takes the least busy one. The URL is redis-py's
     (redis://, rediss://, unix://, with password, username and db). A reply that is an error
     raises ResponseError; a lost or refused connection raises ConnectionError; a connection or
-    reply taking longer than `timeout_s` raises TimeoutError.
+    reply taking longer than `timeout_s` raises TimeoutError. With `readonly`, each connection
+    starts with READONLY: a Redis Cluster replica then serves reads of its master's slots.
     """
 
-    def __init__(self, url: str, timeout_s: float, connections: int = 4) -> None:
+    def __init__(
+        self, url: str, timeout_s: float, connections: int = 4, readonly: bool = False
+    ) -> None:
         self.options = parse_url(url)
         self.timeout_s = timeout_s
+        self.readonly = readonly
         self._slots = [_Slot() for _ in range(connections)]
 
     async def execute_command(self, *args: object) -> Reply:
@@ -198,12 +203,25 @@ class RespClient:
 
     async def execute(self, packed: bytes) -> Reply:
         """Send a command already packed (see `pack`) and return its reply."""
-        slot = min(self._slots, key=lambda slot: slot.load)
-        pipeline = slot.usable or await slot.connected(self._open)
-        reply = await pipeline.send(packed)
+        reply = await (await self._least_busy()).send(packed)
         if isinstance(reply, ResponseError):
             raise reply
         return reply
+
+    async def execute_asking(self, packed: bytes) -> Reply:
+        """The command right after ASKING on the same connection: a Redis Cluster node then
+        serves a key of a slot being imported (the reply ASK pointed here)."""
+        pipeline = await self._least_busy()
+        asking, command = pipeline.send(ASKING), pipeline.send(packed)
+        for future in (asking, command):
+            reply = await future
+            if isinstance(reply, ResponseError):
+                raise reply
+        return reply
+
+    async def _least_busy(self) -> _Pipeline:
+        slot = min(self._slots, key=lambda slot: slot.load)
+        return slot.usable or await slot.connected(self._open)
 
     async def aclose(self) -> None:
         for slot in self._slots:
@@ -239,7 +257,7 @@ class RespClient:
         return pipeline
 
     def _handshake(self) -> list[tuple[object, ...]]:
-        """AUTH and SELECT as the URL asks: what every new connection sends first."""
+        """AUTH and SELECT as the URL asks, and READONLY: what a new connection sends first."""
         options, commands = self.options, []
         if options.get("password") is not None:
             user = options.get("username")
@@ -248,4 +266,6 @@ class RespClient:
             )
         if options.get("db"):
             commands.append(("SELECT", options["db"]))
+        if self.readonly:
+            commands.append(("READONLY",))
         return commands
