@@ -17,8 +17,7 @@ import pytest
 
 from tests.compose.stack import REQUIRE_VAR, Stack, StackError, engine_problem
 
-BACKENDS = {"flask": "flask", "mms": "mms", "redisai": "gateway",
-            "redisai-cluster": "gateway-cluster"}  # backend -> service  # fmt: skip
+BACKENDS = {"flask": "flask", "mms": "mms", "redisai": "gateway"}  # backend -> service
 COMPOSE_TIMEOUT_S = 3600  # a cold build takes many minutes: beyond the default 600 s
 NEEDS_STACK = "stack"
 # 1: the images were built just before (deploy/docker-ci.sh times that step itself).

@@ -27,15 +27,17 @@ BACKENDS: dict[str, Launcher] = {
     "mms-onnxruntime": mms_onnxruntime_backend,
     "mms-mxnet": mms_mxnet_backend,
     "redisai": redisai_backend,
-    "redisai-cluster": redisai_cluster_backend,  # the same gateway on a 3-master Redis Cluster
 }
+# The contract suites also run against the gateway on a 3-master Redis Cluster; the plugin and
+# imported-model suites (which take BACKENDS) leave it out, for CI's time.
+CONTRACT_BACKENDS: dict[str, Launcher] = {**BACKENDS, "redisai-cluster": redisai_cluster_backend}
 
 
-@pytest.fixture(scope="session", params=list(BACKENDS))
+@pytest.fixture(scope="session", params=list(CONTRACT_BACKENDS))
 def backend_url(
     request: pytest.FixtureRequest,
     served_files: dict[str, ModelFiles],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    with BACKENDS[request.param](tmp_path_factory.mktemp(request.param)) as url:
+    with CONTRACT_BACKENDS[request.param](tmp_path_factory.mktemp(request.param)) as url:
         yield url

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,27 @@ FAILED_REQUESTS_BOUND = LOAD_CONNECTIONS
 answered it in time: at most one a load connection."""
 
 
-@pytest.fixture
-def stack(tmp_path: Path, served_files: object) -> Iterator[ClusterStack]:
-    with redis_cluster(tmp_path, spares=2) as stack:
+@contextmanager
+def deployed_cluster(run_dir: Path) -> Iterator[ClusterStack]:
+    with redis_cluster(run_dir, spares=2) as stack:
         with stack.client() as client:
             deploy_to_cluster(client, registry.served(), Batching())
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, served_files: object
+) -> Iterator[ClusterStack]:
+    """One cluster for the tests that change nothing a later test looks at."""
+    with deployed_cluster(tmp_path_factory.mktemp("shared-cluster")) as stack:
+        yield stack
+
+
+@pytest.fixture
+def stack(tmp_path: Path, served_files: object) -> Iterator[ClusterStack]:
+    """A cluster of the test's own, for the tests that kill, move or delete."""
+    with deployed_cluster(tmp_path) as stack:
         yield stack
 
 
@@ -71,9 +88,9 @@ def ask_fizzbuzz(url: str) -> requests.Response:
 
 
 def test_each_master_holds_a_copy_and_a_second_deployment_changes_nothing(
-    stack: ClusterStack,
+    shared: ClusterStack,
 ) -> None:
-    with stack.client() as client:
+    with shared.client() as client:
         masters = {master.name for master in client.get_primaries()}
         for spec in registry.served():
             keys = copies(client, spec.name)
@@ -83,12 +100,12 @@ def test_each_master_holds_a_copy_and_a_second_deployment_changes_nothing(
     assert all(not stored for model in again.values() for _, stored in model)
 
 
-def test_commands_across_slots_are_refused_with_redis_own_error(stack: ClusterStack) -> None:
-    with stack.client() as client:
+def test_commands_across_slots_are_refused_with_redis_own_error(shared: ClusterStack) -> None:
+    with shared.client() as client:
         key = copies(client)[0]
         tag = key[key.index("{") :]
         owner = client.get_node_from_key(key)
-    here = node(stack, owner.port)
+    here = node(shared, owner.port)
     here.execute_command("AI.TENSORSET", f"x{tag}", "FLOAT", 1, 10, "VALUES", *[0] * 10)
     refused = [
         ("AI.MODELEXECUTE", key, "INPUTS", 1, "x{elsewhere}", "OUTPUTS", 1, f"y{tag}"),
@@ -108,17 +125,17 @@ def test_commands_across_slots_are_refused_with_redis_own_error(stack: ClusterSt
     assert here.execute_command("AI.TENSORGET", f"y{tag}", "META")[-1] == [1, 4]
 
 
-def test_a_replica_serves_read_only_runs_and_redirects_writes(stack: ClusterStack) -> None:
-    with stack.client() as client:
+def test_a_replica_serves_read_only_runs_and_redirects_writes(shared: ClusterStack) -> None:
+    with shared.client() as client:
         key = copies(client)[0]
         slot = client.keyslot(key)
         # CLUSTER SLOTS lists a replica once gossip has its replication offset (not 0).
         wait_until(lambda: _replica_listed(client, key), 15, "a replica in CLUSTER SLOTS",
-                   stack.log(stack.cluster.nodes[0]))  # fmt: skip
+                   shared.log(shared.cluster.nodes[0]))  # fmt: skip
         replica = client.get_node_from_key(key, replica=True)
         master = client.get_node_from_key(key)
     assert replica.server_type == "replica"
-    reader = node(stack, replica.port)
+    reader = node(shared, replica.port)
     reader.execute_command("READONLY")
     reply = reader.execute_command(
         "AI.DAGEXECUTE_RO", "ROUTING", key,
@@ -266,6 +283,8 @@ def test_a_new_master_gets_its_copy_and_a_moving_slot_is_followed(
     half_way = [ask_fizzbuzz(gateway_url).status_code for _ in range(30)]  # ASK for `moving`
     for each in (target, old):
         each.execute_command("CLUSTER", "SETSLOT", slot, "NODE", new_id)
+    wait_until(lambda: _everyone_says(stack, slot, new.port), 15,
+               "the slot's new owner known to every node", stack.log(new))  # fmt: skip
     moved = [ask_fizzbuzz(gateway_url).status_code for _ in range(30)]  # MOVED, then the map
     assert set(half_way) == set(moved) == {200}
 
@@ -287,9 +306,21 @@ def test_a_new_master_gets_its_copy_and_a_moving_slot_is_followed(
     assert all(after[key] > before[key] for key in keys_now), (before, after)
 
 
+def _everyone_says(stack: ClusterStack, slot: int, port: int) -> bool:
+    """Every node's CLUSTER SLOTS gives `slot` to the master on `port`."""
+    for each in (*stack.cluster.nodes, stack.spare(0)):
+        slot_map = node(stack, each.port).execute_command("CLUSTER", "SLOTS")
+        owners = [int(master[1]) for first, last, master, *_ in slot_map if first <= slot <= last]
+        if owners != [port]:
+            return False
+    return True
+
+
 def _all_know(stack: ClusterStack, node_id: str) -> bool:
-    """Every node of the cluster has heard of `node_id` (redis-cli's checks want that)."""
-    return all(
+    """Every node of the cluster has heard of `node_id`, and it of them (redis-cli's checks
+    want all to agree)."""
+    known = cluster_info(stack.spare(0)).get("cluster_known_nodes")
+    return known == str(len(stack.cluster.nodes) + 1) and all(
         node_id in node(stack, each.port).execute_command("CLUSTER", "NODES").decode()
         for each in stack.cluster.nodes
     )
