@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import time
 from urllib.parse import urlsplit
 
 from redis.crc import key_slot
@@ -40,6 +41,8 @@ INDEX_EVERY_S = 5.0
 CLUSTER_SLOTS = pack(("CLUSTER", "SLOTS"))
 READ_INDEX = pack(("HGETALL", INDEX_KEY))
 LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+# Clocks are time.monotonic(), what the event loop's own time() reads: looking the loop up on
+# every request is a getpid() call on Python 3.11 (resp.py keeps its loop for the same reason).
 
 
 class ClusterClient:
@@ -71,8 +74,7 @@ class ClusterClient:
         """The reply of the node serving `slot` (a replica of it only if `read_only`)."""
         if self._masters[slot] is None:
             await self.refresh()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s
+        deadline = time.monotonic() + self.timeout_s
         address, asking = self._node(slot, read_only), False
         for _ in range(MAX_REDIRECTS):
             client = self._client(address)
@@ -86,7 +88,7 @@ class ClusterClient:
                     address, asking = _redirected(detail, address), kind == "ASK"
                     if kind == "MOVED":
                         self.refresh_soon()
-                elif kind == "TRYAGAIN" and loop.time() + RETRY_S < deadline:
+                elif kind == "TRYAGAIN" and time.monotonic() + RETRY_S < deadline:
                     await asyncio.sleep(RETRY_S)
                     address, asking = self._node(slot, read_only), False
                 elif kind == "CLUSTERDOWN":  # the slot's master is lost: a copy elsewhere
@@ -95,16 +97,14 @@ class ClusterClient:
                 else:
                     raise
             except LOST:
-                self._avoid_until[address] = loop.time() + AVOID_S
+                self._avoid_until[address] = time.monotonic() + AVOID_S
                 self.refresh_soon()
                 raise
         raise RedisConnectionError(f"slot {slot}: redirected {MAX_REDIRECTS} times")
 
     async def refresh(self) -> None:
         """The slot map read again (one read for every caller waiting on it)."""
-        if self._refreshing is None:
-            self._refreshing = asyncio.get_running_loop().create_task(self._read_slot_map())
-        await asyncio.shield(self._refreshing)
+        await asyncio.shield(self._refreshing or self._start_refresh())
 
     async def aclose(self) -> None:
         if self._refreshing is not None:
@@ -114,10 +114,12 @@ class ClusterClient:
 
     def refresh_soon(self) -> None:
         """A refresh in the background (its failure is the next caller's to see)."""
-        now = asyncio.get_running_loop().time()
-        if self._refreshing is None and now - self._refreshed_at >= REFRESH_EVERY_S:
-            self._refreshing = asyncio.get_running_loop().create_task(self._read_slot_map())
-            self._refreshing.add_done_callback(_retrieve)
+        if self._refreshing is None and time.monotonic() - self._refreshed_at >= REFRESH_EVERY_S:
+            self._start_refresh().add_done_callback(_retrieve)
+
+    def _start_refresh(self) -> asyncio.Task[None]:
+        self._refreshing = asyncio.get_running_loop().create_task(self._read_slot_map())
+        return self._refreshing
 
     async def _read_slot_map(self) -> None:
         try:
@@ -131,11 +133,11 @@ class ClusterClient:
             raise RedisConnectionError("no node of the Redis Cluster answers CLUSTER SLOTS")
         finally:
             self._refreshing = None
-            self._refreshed_at = asyncio.get_running_loop().time()
+            self._refreshed_at = time.monotonic()
 
     def _nodes_to_ask(self) -> list[str]:
         """The nodes known (masters first) not being avoided, then the seed, then the rest."""
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         known = list(dict.fromkeys(
             [*self._replicas, *itertools.chain.from_iterable(self._replicas.values())]
         ))  # fmt: skip
@@ -158,7 +160,7 @@ class ClusterClient:
         nodes = (master,)
         if read_only and self.replica_reads:
             nodes += self._replicas.get(master, ())
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         reachable = [node for node in nodes if self._avoid_until.get(node, 0) <= now] or [master]
         return reachable[next(self._turn) % len(reachable)]
 
@@ -207,7 +209,7 @@ class ClusterStore:
         """The model's copies' keys: read from the index when unknown (waiting for it) or
         stale (in the background, the ones known used meanwhile)."""
         known = self._copies.get(model)
-        stale = asyncio.get_running_loop().time() - self._read_at > INDEX_EVERY_S
+        stale = time.monotonic() - self._read_at > INDEX_EVERY_S
         if known is None or stale:
             if self._reading is None:
                 self._reading = asyncio.get_running_loop().create_task(self._read_index())
@@ -236,4 +238,4 @@ class ClusterStore:
             pass  # the copies known stay; the next request past INDEX_EVERY_S reads again
         finally:
             self._reading = None
-            self._read_at = asyncio.get_running_loop().time()
+            self._read_at = time.monotonic()
