@@ -9,6 +9,7 @@ Needs a Docker engine (see conftest.py). Order matters: the restart and the kill
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import requests
@@ -120,7 +121,9 @@ def test_a_short_locust_run_through_the_locust_service(stack: Stack) -> None:
         "locust", timeout=300, check=False,
     )  # fmt: skip
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
+    # Locust's tracebacks and each run's exit code come before the summary tables.
+    trouble = [line for line in output.splitlines() if re.search(r"exited with|Error|Trace", line)]
+    assert result.returncode == 0, "\n".join(trouble[-40:]) + output[-3000:]
     # The request table's last row per backend: "Aggregated  <requests>  <failures>(<%>) | ..."
     rows = [line.split() for line in output.splitlines() if line.lstrip().startswith("Agg")]
     totals = [(int(row[1]), row[2]) for row in rows if len(row) > 2 and "(" in row[2]]

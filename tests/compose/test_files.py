@@ -11,9 +11,7 @@ import yaml
 from models.artifacts import REPO_ROOT
 
 DOCKERFILE = REPO_ROOT / "deploy" / "docker" / "Dockerfile"
-STAGES = dict(
-    re.findall(r"(?ms)^FROM \S+ AS ([\w-]+)\n(.*?)(?=^FROM |\Z)", DOCKERFILE.read_text())
-)
+STAGES = dict(re.findall(r"(?ms)^FROM \S+ AS ([\w-]+)\n(.*?)(?=^FROM |\Z)", DOCKERFILE.read_text()))
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 BUILT = {name: service for name, service in SERVICES.items() if "build" in service}
@@ -89,8 +87,10 @@ def test_start_order_waits_for_health_and_the_init_job() -> None:
     assert SERVICES["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
     assert SERVICES["init"]["depends_on"]["redis"] == {"condition": "service_healthy"}
     completed = {"condition": "service_completed_successfully"}
-    assert SERVICES["init-cluster"]["depends_on"] == {"init": completed,
-                                                      "redis-cluster-create": completed}
+    assert SERVICES["init-cluster"]["depends_on"] == {
+        "init": completed,
+        "redis-cluster-create": completed,
+    }
     assert SERVICES["gateway-cluster"]["depends_on"] == {"init-cluster": completed}
     assert all(
         dependency == {"condition": "service_healthy"}

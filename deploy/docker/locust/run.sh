@@ -23,7 +23,11 @@ for target in $targets; do
       --users "${LOCUST_USERS:-10}" \
       --spawn-rate "${LOCUST_SPAWN_RATE:-10}" \
       --run-time "${LOCUST_RUN_TIME:-30s}" \
-      --csv "$results/$name-$model" || status=1
+      --csv "$results/$name-$model" || {
+      code=$?
+      echo "locust: $name, $model exited with $code"
+      status=1
+    }
   done
 done
 exit $status
