@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     """The gateway's and the exporters' Redis; default: the local one, with its password."""
     redis_timeout_ms: Annotated[int, Field(ge=1)] = 2000
+    """The deadline of every Redis call the gateway makes."""
     redis_cluster: bool = False
     """redis_url is a node of a Redis Cluster: the exporter stores a copy of each model on
     every master, and the gateway sends each request to a copy's node (docs/redis-cluster.md)."""
@@ -74,7 +75,6 @@ class Settings(BaseSettings):
     replica, on redis_port and the ports after it (0: a single Redis)."""
     redis_replica_reads: bool = False
     """On a cluster, the gateway sends model runs to the replicas too, not only the masters."""
-    """The deadline of every Redis call the gateway makes."""
     redisai_module: Path = REDISAI_MODULE
     redisai_threads: Count = 1
     """The module's THREADS_PER_QUEUE."""
