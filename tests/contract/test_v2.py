@@ -210,6 +210,8 @@ def bad_documents(model: ModelSpec) -> dict[str, object]:
         "no data": {"inputs": [without(good, "data")]},
         "string values": {"inputs": [{**good, "data": ["1"] * len(values)}]},
         "boolean values": {"inputs": [{**good, "data": [True] * len(values)}]},
+        "a boolean among numbers": {"inputs": [{**good, "data": [True, *values[1:]]}]},
+        "a string among numbers": {"inputs": [{**good, "data": [*values[:-1], "1"]}]},
         "null values": {"inputs": [{**good, "data": [None] * len(values)}]},
         "values past the datatype's range": {"inputs": [{**good, "data": [10**40] * len(values)}]},
         "parameters not an object": {"inputs": [good], "parameters": []},
