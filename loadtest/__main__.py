@@ -1,4 +1,4 @@
-"""Load tests: `python -m loadtest {compare,soak,batching,variants} --help`."""
+"""Load tests: `python -m loadtest {compare,soak,batching,variants,resp-parsers} --help`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ import sys
 
 from loadtest.batching import batching
 from loadtest.compare import compare
+from loadtest.resp_parsers import resp_parsers
 from loadtest.soak import soak
 from loadtest.variants import variants
 
-COMMANDS = {"compare": compare, "soak": soak, "batching": batching, "variants": variants}
+COMMANDS = {
+    "compare": compare,
+    "soak": soak,
+    "batching": batching,
+    "variants": variants,
+    "resp-parsers": resp_parsers,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

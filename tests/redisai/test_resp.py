@@ -12,7 +12,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.process import free_port
-from services.redisai.gateway.resp import RespClient, pack, parse
+from services.redisai.gateway.resp import Reply, RespClient, _Pipeline, new_reader, pack
 from services.redisai.server import RedisSettings
 from tests.redisai.stack import RedisStack
 
@@ -36,24 +36,95 @@ def test_pack_writes_bulk_strings() -> None:
         (b"*3\r\n+OK\r\n*1\r\n:1\r\n$2\r\nhi\r\n", [b"OK", [1], b"hi"]),
     ],
 )
-def test_parse_reads_each_reply_kind_and_stops_where_it_ends(wire: bytes, reply: object) -> None:
-    assert parse(wire + b"+next\r\n", 0) == (reply, len(wire))
+def test_the_reader_reads_each_reply_kind_and_stops_where_it_ends(
+    wire: bytes, reply: object
+) -> None:
+    reader = new_reader()
+    reader.feed(wire + b"+next\r\n")
+    assert reader.gets() == reply
+    assert reader.gets() == b"next"
     for cut in range(len(wire)):  # any prefix is incomplete, never misread
-        assert parse(wire[:cut], 0) is None
+        reader = new_reader()
+        reader.feed(wire[:cut])
+        assert reader.gets() is False
 
 
-def test_parse_returns_error_replies_as_values_even_inside_arrays() -> None:
-    parsed = parse(b"*2\r\n-ERR bad\r\n+OK\r\n", 0)
-    assert parsed is not None
-    (error, ok), _ = parsed
+def test_the_reader_returns_error_replies_as_values_even_inside_arrays() -> None:
+    reader = new_reader()
+    reader.feed(b"*2\r\n-ERR bad\r\n+OK\r\n-WRONGTYPE top\r\n")
+    error, ok = reader.gets()
+    top = reader.gets()
     assert isinstance(error, ResponseError)
     assert str(error) == "ERR bad"
     assert ok == b"OK"
+    assert isinstance(top, ResponseError)
+    assert str(top) == "WRONGTYPE top"
 
 
-def test_parse_refuses_a_garbled_stream() -> None:
+def test_the_reader_refuses_a_garbled_stream() -> None:
+    reader = new_reader()
+    reader.feed(b"?what\r\n")
     with pytest.raises(RedisConnectionError):
-        parse(b"?what\r\n", 0)
+        reader.gets()
+
+
+class FakeTransport:
+    """What a _Pipeline writes to: it keeps the commands, and whether it was aborted."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def pipeline_sending(
+    commands: int, transport: FakeTransport | None = None
+) -> tuple[_Pipeline, list[asyncio.Future[Reply]]]:
+    """A connection with `commands` sent and no reply in yet (inside a running loop)."""
+    pipeline = _Pipeline(asyncio.get_running_loop(), timeout_s=5)
+    pipeline.connection_made(transport or FakeTransport())  # type: ignore[arg-type]
+    return pipeline, [pipeline.send(pack(("PING",))) for _ in range(commands)]
+
+
+# A model run's reply (as in loadtest/resp_parsers.py), then an error reply.
+RUN_REPLY = b"*3\r\n+OK\r\n+OK\r\n$8\r\n\r\n\x00\x01\r\n\x02\x03\r\n"
+ERROR_REPLY = b"-ERR model key is empty\r\n"
+
+
+@pytest.mark.parametrize("cut", range(1, len(RUN_REPLY + ERROR_REPLY)))
+def test_a_connection_buffers_replies_cut_anywhere_and_answers_in_order(cut: int) -> None:
+    async def scenario() -> list[Reply]:
+        pipeline, futures = pipeline_sending(2)
+        wire = RUN_REPLY + ERROR_REPLY
+        pipeline.data_received(wire[:cut])
+        assert [future.done() for future in futures] == [cut >= len(RUN_REPLY), False]
+        pipeline.data_received(wire[cut:])
+        assert not pipeline.waiting
+        return [future.result() for future in futures]
+
+    run, error = asyncio.run(scenario())
+    assert run == [b"OK", b"OK", b"\r\n\x00\x01\r\n\x02\x03"]
+    assert isinstance(error, ResponseError)
+    assert str(error) == "ERR model key is empty"
+
+
+def test_a_garbled_reply_fails_every_waiting_command_and_the_connection() -> None:
+    transport = FakeTransport()
+
+    async def scenario() -> tuple[_Pipeline, list[BaseException | None]]:
+        pipeline, futures = pipeline_sending(2, transport)
+        pipeline.data_received(b"?what\r\n+OK\r\n")
+        return pipeline, [future.exception() for future in futures]
+
+    pipeline, errors = asyncio.run(scenario())
+    assert all(isinstance(error, RedisConnectionError) for error in errors)
+    assert isinstance(pipeline.lost, RedisConnectionError)
+    assert transport.aborted
 
 
 @pytest.fixture
