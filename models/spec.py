@@ -195,6 +195,39 @@ class Example:
     answer: object
 
 
+MAX_BATCH_REQUESTS = 64
+MAX_BATCH_DELAY_MS = 1000
+
+
+@dataclass(frozen=True)
+class Batching:
+    """Server-side batching: one model call answers up to `size` requests, the first of
+    which waits at most `delay_ms` for the others to arrive (size 1: a call per request)."""
+
+    size: int = 1
+    delay_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.size <= MAX_BATCH_REQUESTS:
+            raise ValueError(f"a batch of {self.size} requests; 1 to {MAX_BATCH_REQUESTS}")
+        if not 0 <= self.delay_ms <= MAX_BATCH_DELAY_MS:
+            raise ValueError(f"a batch delay of {self.delay_ms} ms; 0 to {MAX_BATCH_DELAY_MS}")
+
+    def __str__(self) -> str:
+        return f"batch {self.size}/{self.delay_ms} ms" if self.size > 1 else "unbatched"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How the backends serve a model unless the settings say otherwise: its serving
+    defaults, chosen per model from measurements (docs/performance.md)."""
+
+    mms: Batching = Batching()
+    """MMS's batch_size and max_batch_delay when it registers the model."""
+    flask: Batching = Batching()
+    """The Flask workers' batcher (services/contract/batcher.py)."""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything polyserve needs to train, export, serve and check one model."""
@@ -212,6 +245,7 @@ class ModelSpec:
     """The inputs every export is checked on against the eager network."""
     examples: Callable[[], list[Example]]
     """Items with the answers a correct backend gives: the tests' and load tests' checks."""
+    serving: Serving = Serving()
     imported: bool = False
     """Brought as a bare file (models/imported.py): no weights, no v1 codec; the import made
     its files, which are never re-exported."""

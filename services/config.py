@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.artifacts import REPO_ROOT
+from models.spec import MAX_BATCH_DELAY_MS, MAX_BATCH_REQUESTS
 
 LOCALHOST = "127.0.0.1"
 PREFIX = "POLYSERVE_"
@@ -49,6 +50,13 @@ class Settings(BaseSettings):
     flask_workers: Count = 2
     flask_threads: Count = 4
     """Threads per gunicorn worker."""
+    flask_batch_size: Count = 1
+    """The most requests one model call of a worker serves: requests for the same model
+    waiting in a worker's threads are answered by one call on their stacked rows (1: each
+    request its own call). A call never serves more than the worker's threads, nor more
+    input rows than the largest request the model accepts."""
+    flask_batch_delay_ms: Annotated[int, Field(ge=0, le=100)] = 5
+    """How long the first request of a batch waits for others to join it (with batching)."""
 
     mms_port: Port = 8080
     """The MMS backend's nginx front (MMS itself is on unix sockets)."""
@@ -57,6 +65,11 @@ class Settings(BaseSettings):
     mms_engine: Literal["onnxruntime", "mxnet"] = "onnxruntime"
     mms_workers: Annotated[int, Field(ge=1, le=16)] | None = None
     """Workers each model starts with; default: the committed config.properties'."""
+    mms_batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_REQUESTS)] | None = None
+    """The most requests one handler call of MMS serves, for every model (1: no batching);
+    default: each model's own (its spec's `serving`)."""
+    mms_batch_delay_ms: Annotated[int, Field(ge=0, le=MAX_BATCH_DELAY_MS)] | None = None
+    """MMS's max_batch_delay for every model; default: each model's own."""
     mms_token: str | None = None
     """The management API's bearer token; default: generated into run/mms/management.token."""
 

@@ -100,7 +100,18 @@ def supervisor(settings: MmsSettings) -> Supervisor:
         env={MULTIPROC_VAR: str(settings.metrics_dir)},
         stale=(settings.metrics_socket,),
     )  # fmt: skip
-    return Supervisor(settings.folder, (mms, front, exporter))
+    return Supervisor(settings.folder, (mms, front, exporter, *registrar(settings)))
+
+
+def registrar(settings: MmsSettings) -> tuple[Program, ...]:
+    """The program that registers the batched models (services/mms/registrar.py), if any."""
+    if not settings.batched:
+        return ()
+    models = (f"{model}={b.size}/{b.delay_ms}" for model, b in settings.batched.items())
+    command = (sys.executable, "-m", "services.mms.registrar",
+               "--management", str(settings.management_socket),
+               "--workers", str(settings.workers), *models)  # fmt: skip
+    return (Program("registrar", command),)
 
 
 def management_headers(settings: MmsSettings) -> dict[str, str]:

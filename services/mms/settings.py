@@ -14,6 +14,7 @@ from pathlib import Path
 
 from models import registry
 from models.artifacts import engine_store
+from models.spec import Batching
 from services.config import (
     LOCALHOST,
     ConfigError,
@@ -29,6 +30,16 @@ from services.mms.plugin import plugin_dir
 
 TEMPLATE = Path(__file__).with_name("config.properties")
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
+
+
+def model_batching(settings: Settings, model: str) -> Batching:
+    """The model's own MMS batching, with what the settings give over it."""
+    default = registry.get(model).serving.mms
+    size, delay_ms = settings.mms_batch_size, settings.mms_batch_delay_ms
+    return Batching(
+        default.size if size is None else size,
+        default.delay_ms if delay_ms is None else delay_ms,
+    )
 
 
 def read_properties(text: str) -> dict[str, str]:
@@ -55,6 +66,8 @@ class MmsSettings:
     """The models registered at start, one archive each."""
     given_token: str | None = None
     """The management API's token if the settings give one (POLYSERVE_MMS_TOKEN)."""
+    batching: dict[str, Batching] = field(default_factory=dict)
+    """Each model's server-side batching (a model not named: none)."""
 
     def __post_init__(self) -> None:
         # Workers run in the unpacked archive's folder: every path MMS sees must be absolute.
@@ -79,7 +92,13 @@ class MmsSettings:
             folder=settings.folder("mms"),
             host=settings.bind_host,
             given_token=settings.mms_token,
+            batching={name: model_batching(settings, name) for name in registry.served_names()},
         )
+
+    @property
+    def batched(self) -> dict[str, Batching]:
+        """The models served with batching: registered by services/mms/registrar.py."""
+        return {m: b for m, b in self.batching.items() if m in self.models and b.size > 1}
 
     @property
     def model_store(self) -> Path:
@@ -181,7 +200,9 @@ class MmsSettings:
             "inference_address": f"unix:{self.socket}",
             "management_address": f"unix:{self.management_socket}",
             "model_store": str(self.model_store),
-            "load_models": ",".join(f"{model}={model}.mar" for model in self.models),
+            "load_models": ",".join(
+                f"{model}={model}.mar" for model in self.models if model not in self.batched
+            ),
             "polyserve_models_file": str(self.models_file),
             "default_workers_per_model": str(self.workers),
             "plugins_path": str(plugin_dir()),

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import requests
 
 from models.fizzbuzz import codec
+from models.spec import Batching
 from services.mms.handler import BATCH_HEADER
+from services.mms.registrar import register_missing
 from services.mms.settings import MmsSettings
-from tests.mms.management import archive_copy, call, describe
+from tests.mms.management import archive_copy, call, describe, ready
 
 BATCHED = "fizzbuzz_batched"
 BATCH_SIZE = 8
@@ -26,13 +30,26 @@ ATTEMPTS = 3  # a loaded machine may split a round; one round of real batches is
 
 
 @pytest.fixture(scope="module")
-def batched(mms: MmsSettings) -> Iterator[str]:
-    query = (
-        f"url={archive_copy(mms, BATCHED)}&model_name={BATCHED}&batch_size={BATCH_SIZE}"
-        f"&max_batch_delay={MAX_BATCH_DELAY_MS}&initial_workers=1&synchronous=true"
-    )
-    response = call(mms, "POST", f"/models?{query}")
-    assert response.status_code == 200, response.text
+def registrar_client(mms: MmsSettings) -> Iterator[httpx.Client]:
+    """What services/mms/registrar.py talks to MMS with: its management socket."""
+    transport = httpx.HTTPTransport(uds=str(mms.management_socket))
+    with httpx.Client(transport=transport, base_url="http://mms", timeout=60) as client:
+        yield client
+
+
+def register_batched(mms: MmsSettings, client: httpx.Client) -> None:
+    """The registrar's pass, then a wait for the worker it asked for."""
+    register_missing(client, {BATCHED: Batching(BATCH_SIZE, MAX_BATCH_DELAY_MS)}, workers=1)
+    deadline = time.monotonic() + 60
+    while ready(mms, BATCHED) < 1:
+        assert time.monotonic() < deadline, describe(mms, BATCHED)
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def batched(mms: MmsSettings, registrar_client: httpx.Client) -> Iterator[str]:
+    archive_copy(mms, BATCHED)
+    register_batched(mms, registrar_client)
     yield f"{mms.inference_url}/predictions/{BATCHED}"
     assert call(mms, "DELETE", f"/models/{BATCHED}").status_code == 200
 
@@ -109,3 +126,13 @@ def test_a_bad_request_in_a_batch_fails_alone(batched: str) -> None:
         if any(a.status_code == 200 and int(a.headers[BATCH_HEADER]) > good for a in answers):
             return  # good and bad requests answered from the same handler call
     pytest.fail("good and bad requests were never served in one batch")
+
+
+def test_the_registrar_registers_a_model_again_once_mms_has_lost_it(
+    mms: MmsSettings, batched: str, registrar_client: httpx.Client
+) -> None:
+    """As after a killed JVM came back with only load_models' models."""
+    assert call(mms, "DELETE", f"/models/{BATCHED}").status_code == 200
+    register_batched(mms, registrar_client)
+    assert describe(mms, BATCHED)["batchSize"] == BATCH_SIZE
+    assert requests.post(batched, data=b'{"input.1": 14}', timeout=60).status_code == 200
