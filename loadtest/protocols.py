@@ -1,21 +1,25 @@
-"""What the load sends and how each answer is checked, in either protocol.
+"""What the load sends and how each answer is checked, in each protocol.
 
 v1 asks with the contract's bodies (the model's codec); v2 asks the Open Inference Protocol
 with the same items as tensors (the codec's decoding of them) and checks the output tensor
-by encoding it back into the answer v1 would give, so both are held to the same examples.
+by encoding it back into the answer v1 would give, so both are held to the same examples;
+v2-binary is v2 with its binary tensor data extension, the input and the output as raw
+little-endian bytes after the JSON.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from models.spec import ModelSpec, Request
 
-PROTOCOLS = ("v1", "v2")
+PROTOCOLS = ("v1", "v2", "v2-binary")
+JSON_HEADERS = {"Content-Type": "application/json"}
+HEADER_LENGTH = "Inference-Header-Content-Length"  # the JSON's length, binary data after it
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Ask:
     path: str
     body: bytes
     check: Callable[[int, bytes], bool]
+    headers: Mapping[str, str] = field(default_factory=lambda: JSON_HEADERS)
 
 
 def v2_path(spec: ModelSpec) -> str:
@@ -36,9 +41,28 @@ def v2_body(spec: ModelSpec, inputs: np.ndarray) -> bytes:
     return json.dumps({"inputs": [{**tensor, "data": inputs.reshape(-1).tolist()}]}).encode()
 
 
+def v2_binary_body(spec: ModelSpec, inputs: np.ndarray) -> tuple[bytes, dict[str, str]]:
+    """The body (JSON, then the input's bytes; the output asked as bytes too) and its headers."""
+    data = inputs.astype(spec.input.dtype.newbyteorder("<")).tobytes()
+    tensor = {"name": spec.input.name, "datatype": spec.input.datatype, "shape": list(inputs.shape)}
+    document = {
+        "inputs": [{**tensor, "parameters": {"binary_data_size": len(data)}}],
+        "parameters": {"binary_data_output": True},
+    }
+    text = json.dumps(document).encode()
+    headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(text))}
+    return text + data, headers
+
+
 def v2_outputs(spec: ModelSpec, body: bytes) -> np.ndarray:
-    [output] = json.loads(body)["outputs"]
-    return np.asarray(output["data"], dtype=spec.output.dtype).reshape(output["shape"])
+    """The output tensor of an answer, as JSON data or as the binary data after the JSON."""
+    document, end = json.JSONDecoder().raw_decode(body.decode("latin-1"))  # bytes as they are
+    [output] = document["outputs"]
+    if "data" in output:
+        values = np.asarray(output["data"], dtype=spec.output.dtype)
+    else:
+        values = np.frombuffer(body[end:], dtype=spec.output.dtype.newbyteorder("<"))
+    return values.reshape(output["shape"])
 
 
 def _v2_answer(spec: ModelSpec, request: Request, body: bytes) -> object:
@@ -58,13 +82,23 @@ def ask_items(spec: ModelSpec, protocol: str, items: list, answers: list, batch:
             lambda status, body: status == 200 and codec.agrees(json.loads(body), expected),
         )
     request = codec.decode(document)
-    return Ask(
-        v2_path(spec),
-        v2_body(spec, request.inputs),
+    return _v2_ask(
+        spec,
+        protocol,
+        request.inputs,
         lambda status, body: (
             status == 200 and codec.agrees(_v2_answer(spec, request, body), expected)
         ),
     )
+
+
+def _v2_ask(
+    spec: ModelSpec, protocol: str, inputs: np.ndarray, check: Callable[[int, bytes], bool]
+) -> Ask:
+    if protocol == "v2-binary":
+        body, headers = v2_binary_body(spec, inputs)
+        return Ask(v2_path(spec), body, check, headers)
+    return Ask(v2_path(spec), v2_body(spec, inputs), check)
 
 
 def ask_probe(spec: ModelSpec, protocol: str) -> Ask:
@@ -76,9 +110,10 @@ def ask_probe(spec: ModelSpec, protocol: str) -> Ask:
             lambda status, body: status == 200 and spec.probe.answered_by(json.loads(body)),
         )
     request = spec.probe_request()
-    return Ask(
-        v2_path(spec),
-        v2_body(spec, request.inputs),
+    return _v2_ask(
+        spec,
+        protocol,
+        request.inputs,
         lambda status, body: (
             status == 200 and spec.probe.answered_by(_v2_answer(spec, request, body))
         ),
@@ -107,7 +142,7 @@ def _refused(protocol: str) -> Callable[[int, bytes], bool]:
         if status != 400:
             return False
         error = json.loads(body)
-        if protocol == "v2":
+        if protocol != "v1":  # the Open Inference Protocol's error shape
             return set(error) == {"error"}
         return error.get("code") == 400 and error.get("type") == "InvalidInput"
 

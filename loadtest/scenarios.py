@@ -35,7 +35,9 @@ class ContractUser(FastHttpUser):
 
     def send(self, ask: Ask, kind: str) -> None:
         name = f"{self.spec.name} {self.protocol} {kind}"  # Locust's row for it
-        with self.client.post(ask.path, data=ask.body, name=name, catch_response=True) as response:
+        with self.client.post(
+            ask.path, data=ask.body, headers=dict(ask.headers), name=name, catch_response=True
+        ) as response:
             if ask.check(response.status_code, response.content):
                 response.success()
             else:
