@@ -50,13 +50,15 @@ class Settings(BaseSettings):
     flask_workers: Count = 2
     flask_threads: Count = 4
     """Threads per gunicorn worker."""
-    flask_batch_size: Count = 1
-    """The most requests one model call of a worker serves: requests for the same model
-    waiting in a worker's threads are answered by one call on their stacked rows (1: each
-    request its own call). A call never serves more than the worker's threads, nor more
-    input rows than the largest request the model accepts."""
-    flask_batch_delay_ms: Annotated[int, Field(ge=0, le=100)] = 5
-    """How long the first request of a batch waits for others to join it (with batching)."""
+    flask_batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_REQUESTS)] | None = None
+    """The most requests one model call of a Flask worker serves, for every model: requests
+    for the same model waiting in a worker's threads are answered by one call on their
+    stacked rows (1: each request its own call). A call never serves more than the worker's
+    threads, nor more input rows than the largest request the model accepts. Default: each
+    model's own (its spec's `serving.flask`: unbatched unless it says)."""
+    flask_batch_delay_ms: Annotated[int, Field(ge=0, le=MAX_BATCH_DELAY_MS)] | None = None
+    """How long the first request of a batch waits for others to join it, for every model;
+    default: each model's own."""
 
     mms_port: Port = 8080
     """The MMS backend's nginx front (MMS itself is on unix sockets)."""

@@ -30,6 +30,13 @@ FAST = {
     "tests/redisai/test_fast_path.py",
     "tests/hostile/test_wire.py",
     "tests/metrics/test_exposition.py",
+    "tests/contract/test_batcher.py",
+    "tests/flask/test_batched_app.py",
+    "tests/flask/test_settings.py",
+    "tests/mms/test_batching_settings.py",
+    "tests/loadtest/test_peers_config.py",
+    "tests/loadtest/test_peers_answering.py",
+    "tests/redisai/test_resp_parsers.py",
 }
 FAST_FOLDERS = ("tests/models/", "tests/k8s/")
 IN_PROCESS_BACKEND = "in-process"

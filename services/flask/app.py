@@ -2,7 +2,9 @@
 
 The contract (v1) and the Open Inference Protocol (v2, services/flask/v2_routes.py) side by
 side; the body limit is v2's, and v1's own is checked by its route. GET /metrics answers
-every worker's metrics (services/metrics.py), recorded by services/flask/measured.py.
+every worker's metrics (services/metrics.py), recorded by services/flask/measured.py. When
+the models' requests are batched, answers say how many requests their call served
+(services/flask/batching.py).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from services.contract import errors, v2
+from services.contract.batcher import Batcher
 from services.contract.dataplane import DataPlane, Reply
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
+from services.flask.batching import tag_batch_size
 from services.flask.measured import CountedRequests
 from services.flask.v2_routes import respond as respond_v2
 from services.flask.v2_routes import v2_blueprint
@@ -79,5 +83,9 @@ def create_app(plane: DataPlane) -> Flask:
     def tag_backend(response: Response) -> Response:
         response.headers[BACKEND_HEADER] = BACKEND
         return response
+
+    # Told by the handlers themselves, so the header and the batching cannot disagree.
+    if any(isinstance(h.predictor, Batcher) for h in plane.handlers.values()):
+        app.after_request(tag_batch_size)
 
     return app

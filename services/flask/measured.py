@@ -2,9 +2,11 @@
 request, each engine call, each model's readiness.
 
 Requests are counted by a WSGI middleware around the Flask app, so the answers Flask's own
-routing gives (a 405, a 404 for an unknown version) are counted like the routes' own. Flask
-runs one request per engine call. Readiness probes run the engine too, but are no request:
-they bypass the timing, and their outcome sets the model's ready gauge.
+routing gives (a 405, a 404 for an unknown version) are counted like the routes' own. Each
+engine call is recorded once with the requests it served: one, or with batching on
+(flask_batch_size), as many as its batcher merged (services/contract/batcher.py). Readiness
+probes run the engine too, but are no request: they bypass the timing and the batcher, and
+their outcome sets the model's ready gauge.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from models.spec import ModelSpec
+from services.contract.batcher import Batcher, BatchLimits, Callers
 from services.contract.errors import INTERNAL_ERROR
 from services.contract.handler import ModelHandler, Predictor
 from services.contract.routes import inference_route
+from services.flask.batching import note_batch_size
 from services.metrics import ServerMetrics, recorder
 
 ENGINE = "torchscript"
@@ -40,13 +44,37 @@ def timed(engine: Predictor, model: str, metrics: ServerMetrics) -> Predictor:
     return predict
 
 
-class MeasuredHandler(ModelHandler):
-    """A ModelHandler whose requests' engine calls are timed, and whose readiness probe sets
-    the model's ready gauge (run on the engine directly: a probe is not a request)."""
+def batched(
+    engine: Predictor, model: str, metrics: ServerMetrics, limits: BatchLimits, callers: Callers
+) -> Batcher:
+    """`engine` behind a batcher: each call recorded once, with the requests it served, and
+    each request's count noted for its X-Batch-Size header (services/flask/batching.py)."""
 
-    def __init__(self, spec: ModelSpec, engine: Predictor, version: str) -> None:
+    def executed(requests: int, seconds: float) -> None:
+        metrics.executed(model, ENGINE, requests, seconds)
+
+    return Batcher(engine, limits, callers, executed, note_batch_size)
+
+
+class MeasuredHandler(ModelHandler):
+    """A ModelHandler whose requests' engine calls are timed (and with `batching`, merged:
+    `callers` are the worker's threads), and whose readiness probe sets the model's ready
+    gauge (run on the engine directly: a probe is not a request)."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        engine: Predictor,
+        version: str,
+        batching: BatchLimits | None = None,
+        callers: Callers | None = None,
+    ) -> None:
         self.metrics = recorder([spec.name])
-        super().__init__(spec, timed(engine, spec.name, self.metrics), version)
+        if batching is None:
+            predictor = timed(engine, spec.name, self.metrics)
+        else:
+            predictor = batched(engine, spec.name, self.metrics, batching, callers or Callers())
+        super().__init__(spec, predictor, version)
         self.engine = engine
 
     def answers_correctly(self) -> bool:
