@@ -4,6 +4,7 @@
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
                                [--models fizzbuzz,digits] [--load locust|wrk] [--rounds N]
                                [--no-ceilings] [--protocols v1,v2]
+                               [--peers torchserve,litserve]
 
 The backends must be running (`python -m services up`). For each backend, its ceiling (the
 same server stack with no model: loadtest/ceiling_servers.py) is started for the occasion,
@@ -11,8 +12,13 @@ and for each model the backend is followed at once by its ceiling under the same
 --rounds N, backend and ceiling alternate N times and each row is the round of median
 throughput (failures and requests summed over all rounds): the machines are noisy, and one
 run of each can mislead. With --protocols v1,v2 each backend is also asked the same items
-through the Open Inference Protocol (rows "<backend> v2", without a ceiling). Writes into
-results/<time>/: the load generator's files, report.md (a table per model),
+through the Open Inference Protocol (rows "<backend> v2", without a ceiling). With --peers,
+after the backends, each peer server (loadtest/peers/registry.py) serves the same TorchScript
+files through a handler doing the backends' work (the model's codec, one intra-op thread per
+worker) in each of its configurations in turn, each a row named after it ("torchserve 2w
+batch 4/2ms"), asked in v1 only, without a ceiling, after 3 s of wrk per model to warm it
+up; a peer is installed the first time into its own venv, run/peers/<peer>/venv (minutes).
+Writes into results/<time>/: the load generator's files, report.md (a table per model),
 chart-<model>.png and summary.json; prints the tables.
 """
 
@@ -20,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +39,7 @@ from loadtest.figures import SCENARIOS, LoadRunError, LoadSettings, RunFigures
 from loadtest.locust_run import run_locust
 from loadtest.memory import rss_mb
 from loadtest.model_speed import model_ceilings
+from loadtest.peers.registry import PEERS
 from loadtest.protocols import PROTOCOLS
 from loadtest.report import Measured, write_report
 from loadtest.server_metrics import with_server_figures
@@ -38,10 +47,11 @@ from loadtest.wrk_run import run_wrk
 from models import registry
 from models.artifacts import REPO_ROOT
 from services.config import Settings
-from services.process import http_ok
+from services.process import StartupError, http_ok
 from services.stack import backends
 
 GENERATORS = ("locust", "wrk")
+WARM_UP_S = 3
 
 
 def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespace:
@@ -59,6 +69,9 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
     parser.add_argument(
         "--protocols", default="v1", help="v1 (the contract), v2 (Open Inference), or both"
     )
+    parser.add_argument(
+        "--peers", default="", help=f"peer servers too, comma-separated: {', '.join(PEERS)}"
+    )
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     args = parser.parse_args(argv)
     args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
@@ -72,6 +85,11 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
     args.protocols = [name.strip() for name in args.protocols.split(",") if name.strip()]
     if not args.protocols or set(args.protocols) - set(PROTOCOLS):
         parser.error(f"--protocols: choose from {', '.join(PROTOCOLS)}")
+    args.peers = [name.strip() for name in args.peers.split(",") if name.strip()]
+    if set(args.peers) - set(PEERS):
+        parser.error(f"--peers: choose from {', '.join(PEERS)}")
+    if args.peers and "v1" not in args.protocols:
+        parser.error("--peers are asked through the contract (v1) only: add v1 to --protocols")
     tensors_only = [name for name in args.models if registry.get(name).imported]
     if tensors_only and (args.protocols != ["v2"] or args.load != "wrk"):
         parser.error(f"{', '.join(tensors_only)}: imported models take --protocols v2 --load wrk")
@@ -87,7 +105,9 @@ class Target:
     name: str
     url: str
     pids: Callable[[], list[int]]
-    """Its processes now (a backend's or a ceiling's), for the CPU time they spend."""
+    """Its processes now (a backend's, a ceiling's, a peer's), for the CPU time they spend."""
+    counts: bool = True
+    """It counts its requests at GET /metrics (polyserve's backends; not a peer)."""
 
 
 class Runner:
@@ -106,7 +126,7 @@ class Runner:
                 target.pids, lambda: self._load(target.name, target.url, round_, ceiling)
             )
 
-        if ceiling:
+        if ceiling or not target.counts:
             return run()
         series = (self.settings.model, self.settings.protocol)
         return with_server_figures(target.url, series, self.settings.users, run)
@@ -175,6 +195,35 @@ def measure_backend(
     return measured
 
 
+def warm_up(runner: Runner, target: Target, models: list[str]) -> None:
+    """WARM_UP_S of wrk per model, not measured: a peer is started for its rows, and
+    TorchServe's JVM compiles its hot paths in its first seconds under load (the backends
+    have been serving since `services up`). Skipped where wrk is not installed."""
+    if shutil.which("wrk") is None:
+        return
+    for model in models:
+        settings = dataclasses.replace(runner.settings, model=model, duration_s=WARM_UP_S)
+        run_wrk(target.url, settings, f"warming up {target.name}, {model}")
+
+
+def measure_peers(
+    runner: Runner, peers: list[str], models: list[str], rounds: int, settings: Settings
+) -> dict[str, list[Measured]]:
+    """Per model, a row for each configuration of each peer: each configuration served once
+    for all models (its venv installed already) and warmed up, `rounds` runs per model."""
+    measured: dict[str, list[Measured]] = {model: [] for model in models}
+    for peer in peers:
+        for setup in PEERS[peer].setups:
+            with setup.serve(models, settings) as served:
+                target = Target(setup.label, served.url, served.pids, counts=False)
+                warm_up(runner, target, models)
+                for model in models:
+                    runs = [runner.for_model(model).measure(target, r) for r in range(rounds)]
+                    row = Measured(setup.label, median_round(runs), None, rss_mb(served))
+                    measured[model].append(row)
+    return measured
+
+
 def compare(argv: list[str] | None = None) -> int:
     stack_settings = Settings.load()
     urls = stack_settings.backend_urls()
@@ -189,9 +238,16 @@ def compare(argv: list[str] | None = None) -> int:
     with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
     v1, v2 = "v1" in args.protocols, "v2" in args.protocols
     per_model = (len(args.backends) + len(with_ceiling)) * v1 + len(args.backends) * v2
+    per_model += sum(len(PEERS[peer].setups) for peer in args.peers)
     runs = per_model * args.rounds * len(args.models)
     runner = Runner(args.load, settings, folder, runs)
 
+    try:
+        for peer in args.peers:
+            PEERS[peer].install(stack_settings)
+    except subprocess.CalledProcessError as error:
+        print(f"installing a peer failed: {error}")
+        return 1
     print("measuring the raw models in process ...")
     model_speed = {model: model_ceilings(registry.get(model)) for model in args.models}
     measured: dict[str, list[Measured]] = {model: [] for model in args.models}
@@ -214,7 +270,10 @@ def compare(argv: list[str] | None = None) -> int:
                     ]
                     rss = rss_mb(stack[name])
                     measured[model].append(Measured(v2_target.name, median_round(runs), None, rss))
-    except LoadRunError as error:
+        peers = measure_peers(runner, args.peers, args.models, args.rounds, stack_settings)
+        for model, rows in peers.items():
+            measured[model] += rows
+    except (LoadRunError, StartupError, subprocess.CalledProcessError) as error:
         print(f"\n{error}")
         return 1
     print()

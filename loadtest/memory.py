@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import psutil
 
-from services.stack import Backend
+
+class HasProcesses(Protocol):
+    """A backend (services.stack.Backend), or anything else that lists its processes."""
+
+    def pids(self) -> list[int]: ...
 
 
-def rss_mb(backend: Backend) -> float:
+def rss_mb(backend: HasProcesses) -> float:
     total = 0
     for pid in backend.pids():
         try:
