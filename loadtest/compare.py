@@ -202,7 +202,9 @@ def warm_up(runner: Runner, target: Target, models: list[str]) -> None:
     if shutil.which("wrk") is None:
         return
     for model in models:
-        settings = dataclasses.replace(runner.settings, model=model, duration_s=WARM_UP_S)
+        settings = dataclasses.replace(
+            runner.settings, model=model, protocol="v1", duration_s=WARM_UP_S
+        )
         run_wrk(target.url, settings, f"warming up {target.name}, {model}")
 
 

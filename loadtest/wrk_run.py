@@ -28,10 +28,9 @@ def probe_exchange(url: str, model: str, protocol: str) -> tuple[Ask, bytes]:
     """The probe's request and the answer every later one must equal (v2: only its status:
     coalesced rows may differ from a lone one in the last bits of a float), checked first."""
     ask = ask_probe(registry.get(model), protocol)
-    # The Content-Type wrk sends too (urllib's default is a form, which TorchServe, a peer,
-    # decodes as form fields, losing a JSON body).
-    headers = {"Content-Type": "application/json"}
-    request = urllib.request.Request(f"{url}{ask.path}", ask.body, headers, method="POST")
+    # The ask's own headers (urllib's default Content-Type is a form, which TorchServe, a
+    # peer, decodes as form fields, losing a JSON body).
+    request = urllib.request.Request(f"{url}{ask.path}", ask.body, dict(ask.headers), method="POST")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             status, answer = response.status, response.read()

@@ -1,0 +1,62 @@
+"""Starting a peer server for the length of a `with` block, ready once every model answers.
+
+A peer's own health route can say "healthy" before each model's workers answer; the
+comparison starts measuring only once each model has answered its readiness probe right at
+the contract's path, as wrk is going to ask it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from loadtest.ceiling_servers import Served
+from loadtest.cpu_time import trees_of
+from loadtest.protocols import ask_probe
+from models import registry
+from models.artifacts import REPO_ROOT
+from services.process import serving, wait_until
+
+STARTUP_S = 180
+"""TorchServe starts a JVM and a Python worker per model and worker: minutes on 2 busy cores."""
+
+
+def answers_probe(url: str, model: str) -> bool:
+    ask = ask_probe(registry.get(model), "v1")
+    request = urllib.request.Request(f"{url}{ask.path}", ask.body, dict(ask.headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return ask.check(response.status, response.read())
+    except (OSError, urllib.error.URLError, json.JSONDecodeError):
+        return False
+
+
+def peer_environment(folder: Path) -> dict[str, str]:
+    """What every peer process gets: the repository importable (loadtest.peers.answering,
+    models, services.contract), its temporary files in its own run folder."""
+    tmp = folder / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return {"PYTHONPATH": str(REPO_ROOT), "TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp)}
+
+
+@contextmanager
+def serve_peer(
+    command: Sequence[str],
+    folder: Path,
+    url: str,
+    health_path: str,
+    models: list[str],
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """`command` in its own process group, logging to folder/server.log, until the block
+    ends; entered once `health_path` answers 200 and every model its probe."""
+    log = folder / "server.log"
+    environment = {**peer_environment(folder), **(env or {})}
+    with serving(command, log, f"{url}{health_path}", environment, STARTUP_S) as process:
+        for model in models:
+            wait_until(lambda m=model: answers_probe(url, m), STARTUP_S, f"{url} {model}", log)
+        yield Served(url, trees_of(process.pid))
