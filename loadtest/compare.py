@@ -3,7 +3,7 @@
     python -m loadtest compare [--users N] [--spawn-rate R] [--duration S]
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
                                [--models fizzbuzz,digits] [--load locust|wrk] [--rounds N]
-                               [--no-ceilings] [--protocols v1,v2]
+                               [--no-ceilings] [--protocols v1,v2,v2-binary] [--rows N]
                                [--peers torchserve,litserve]
 
 The backends must be running (`python -m services up`). For each backend, its ceiling (the
@@ -12,7 +12,9 @@ and for each model the backend is followed at once by its ceiling under the same
 --rounds N, backend and ceiling alternate N times and each row is the round of median
 throughput (failures and requests summed over all rounds): the machines are noisy, and one
 run of each can mislead. With --protocols v1,v2 each backend is also asked the same items
-through the Open Inference Protocol (rows "<backend> v2", without a ceiling). With --peers,
+through the Open Inference Protocol (rows "<backend> v2", without a ceiling; v2-binary: with
+its binary tensor data extension). With --rows N (wrk, no ceilings) each request is a batch of
+N of the model's examples instead of its readiness probe. With --peers,
 after the backends, each peer server (loadtest/peers/registry.py) serves the same TorchScript
 files through a handler doing the backends' work (the model's codec, one intra-op thread per
 worker) in each of its configurations in turn, each a row named after it ("torchserve 2w
@@ -70,6 +72,9 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
         "--protocols", default="v1", help="v1 (the contract), v2 (Open Inference), or both"
     )
     parser.add_argument(
+        "--rows", type=int, default=1, help="items per request (wrk; 1: the readiness probe)"
+    )
+    parser.add_argument(
         "--peers", default="", help=f"peer servers too, comma-separated: {', '.join(PEERS)}"
     )
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
@@ -95,9 +100,16 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
         parser.error(f"{', '.join(tensors_only)}: imported models take --protocols v2 --load wrk")
     if min(args.users, args.duration, args.rounds) < 1 or args.spawn_rate <= 0:
         parser.error("--users, --duration, --rounds and --spawn-rate must be positive")
+    if args.rows != 1 and (args.load != "wrk" or args.ceilings or args.peers):
+        parser.error("--rows takes --load wrk and --no-ceilings, and no --peers")
     if args.load == "wrk" and args.scenario != "single":
         parser.error("--load wrk runs the single-number scenario only")
     return args
+
+
+def server_label(protocol: str) -> str:
+    """The protocol label the servers count a request under (binary data is still v2)."""
+    return "v1" if protocol == "v1" else "v2"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +140,7 @@ class Runner:
 
         if ceiling or not target.counts:
             return run()
-        series = (self.settings.model, self.settings.protocol)
+        series = (self.settings.model, server_label(self.settings.protocol))
         return with_server_figures(target.url, series, self.settings.users, run)
 
     def for_model(self, model: str, protocol: str = "v1") -> Runner:
@@ -234,12 +246,15 @@ def compare(argv: list[str] | None = None) -> int:
     if down:
         print(f"not healthy: {', '.join(down)} (start them with `python -m services up`)")
         return 1
-    settings = LoadSettings(args.users, args.spawn_rate, args.duration, args.scenario)
+    settings = LoadSettings(
+        args.users, args.spawn_rate, args.duration, args.scenario, rows=args.rows
+    )
     folder = args.results / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
-    v1, v2 = "v1" in args.protocols, "v2" in args.protocols
-    per_model = (len(args.backends) + len(with_ceiling)) * v1 + len(args.backends) * v2
+    v1 = "v1" in args.protocols
+    others = [protocol for protocol in args.protocols if protocol != "v1"]
+    per_model = (len(args.backends) + len(with_ceiling)) * v1 + len(args.backends) * len(others)
     per_model += sum(len(PEERS[peer].setups) for peer in args.peers)
     runs = per_model * args.rounds * len(args.models)
     runner = Runner(args.load, settings, folder, runs)
@@ -263,15 +278,15 @@ def compare(argv: list[str] | None = None) -> int:
                 rss = rss_mb(stack[name])
                 for model, (backend, ceiling) in by_model.items():
                     measured[model].append(Measured(name, backend, ceiling, rss))
-            if v2:
-                v2_target = dataclasses.replace(target, name=f"{name} v2")
+            for protocol in others:
+                other = dataclasses.replace(target, name=f"{name} {protocol}")
                 for model in args.models:
                     runs = [
-                        runner.for_model(model, "v2").measure(v2_target, r)
+                        runner.for_model(model, protocol).measure(other, r)
                         for r in range(args.rounds)
                     ]
                     rss = rss_mb(stack[name])
-                    measured[model].append(Measured(v2_target.name, median_round(runs), None, rss))
+                    measured[model].append(Measured(other.name, median_round(runs), None, rss))
         peers = measure_peers(runner, args.peers, args.models, args.rounds, stack_settings)
         for model, rows in peers.items():
             measured[model] += rows

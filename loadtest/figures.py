@@ -24,7 +24,9 @@ class LoadSettings:
     model: str = field(default_factory=first_served)
     """The model the load asks: its scenarios (Locust) or its readiness probe (wrk)."""
     protocol: str = "v1"
-    """How it asks: the contract (v1) or the Open Inference Protocol (v2)."""
+    """How it asks: the contract (v1) or the Open Inference Protocol (v2, v2-binary)."""
+    rows: int = 1
+    """Items in each request of a fixed load (wrk): 1, the readiness probe; more, a batch."""
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,16 @@ def ask_probe(spec: ModelSpec, protocol: str) -> Ask:
     )
 
 
+def ask_fixed(spec: ModelSpec, protocol: str, rows: int = 1) -> Ask:
+    """The one request a fixed load repeats: the readiness probe, or as many rows as `rows`
+    in one batch, the model's examples in turn (its answers checked item by item)."""
+    if rows == 1:
+        return ask_probe(spec, protocol)
+    examples = spec.examples()
+    chosen = [examples[i % len(examples)] for i in range(rows)]
+    return ask_items(spec, protocol, [e.item for e in chosen], [e.answer for e in chosen], True)
+
+
 def bad_asks(spec: ModelSpec, protocol: str) -> list[Ask]:
     """Requests every model refuses with a 400 in the protocol's error shape."""
     if protocol == "v1":

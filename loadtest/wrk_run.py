@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from loadtest.figures import LoadRunError, LoadSettings, RunFigures
 from loadtest.progress import wait_with_progress
-from loadtest.protocols import Ask, ask_probe
+from loadtest.protocols import Ask, ask_fixed
 from models import registry
 from models.artifacts import REPO_ROOT
 
@@ -24,10 +26,12 @@ SCRIPT = REPO_ROOT / "loadtest" / "wrk" / "contract.lua"
 THREADS = 2
 
 
-def probe_exchange(url: str, model: str, protocol: str) -> tuple[Ask, bytes]:
-    """The probe's request and the answer every later one must equal (v2: only its status:
-    coalesced rows may differ from a lone one in the last bits of a float), checked first."""
-    ask = ask_probe(registry.get(model), protocol)
+def probe_exchange(url: str, settings: LoadSettings) -> tuple[Ask, bytes]:
+    """The request wrk repeats (the probe, or a batch of `settings.rows` examples) and the
+    answer every later one must equal (v2: only its status: coalesced rows may differ from a
+    lone one in the last bits of a float), checked first."""
+    model = settings.model
+    ask = ask_fixed(registry.get(model), settings.protocol, settings.rows)
     # The ask's own headers (urllib's default Content-Type is a form, which TorchServe, a
     # peer, decodes as form fields, losing a JSON body).
     request = urllib.request.Request(f"{url}{ask.path}", ask.body, dict(ask.headers), method="POST")
@@ -38,7 +42,7 @@ def probe_exchange(url: str, model: str, protocol: str) -> tuple[Ask, bytes]:
         raise LoadRunError(f"{url} does not answer {model}'s probe: {error}") from None
     if not ask.check(status, answer):
         raise LoadRunError(f"{url} answers {model}'s probe with {answer[:200]!r}")
-    return ask, answer if protocol == "v1" else b""
+    return ask, answer if settings.protocol == "v1" else b""
 
 
 def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: float = 0) -> RunFigures:
@@ -46,12 +50,23 @@ def run_wrk(url: str, settings: LoadSettings, label: str, delay_ms: float = 0) -
     wrk = shutil.which("wrk")
     if wrk is None:
         raise LoadRunError("wrk is not installed (Debian: apt-get install wrk; or make setup)")
-    ask, expected = probe_exchange(url, settings.model, settings.protocol)
-    command = [
-        wrk, "-t", str(min(THREADS, settings.users)), "-c", str(settings.users),
-        "-d", f"{settings.duration_s}s", "--timeout", "5s", "-s", str(SCRIPT),
-        f"{url}{ask.path}", "--", ask.body.decode(), expected.decode(), str(delay_ms),
-    ]  # fmt: skip
+    ask, expected = probe_exchange(url, settings)
+    with tempfile.TemporaryDirectory(prefix="polyserve-wrk-") as folder:
+        # Files, not arguments: a binary body holds NUL bytes, which no argument can.
+        body, answer = Path(folder, "body"), Path(folder, "answer")
+        body.write_bytes(ask.body)
+        answer.write_bytes(expected)
+        headers = [f"{name}: {value}" for name, value in ask.headers.items()]
+        command = [
+            wrk, "-t", str(min(THREADS, settings.users)), "-c", str(settings.users),
+            "-d", f"{settings.duration_s}s", "--timeout", "5s", "-s", str(SCRIPT),
+            f"{url}{ask.path}", "--", str(body), str(answer), str(delay_ms), *headers,
+        ]  # fmt: skip
+        return _figures(command, settings, label)
+
+
+def _figures(command: list[str], settings: LoadSettings, label: str) -> RunFigures:
+    """Runs wrk's `command` and reads the figures contract.lua prints at the end."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     returncode = wait_with_progress(process, settings.duration_s, label)
     output = process.stdout.read() if process.stdout else ""
