@@ -8,7 +8,7 @@ settings = Settings.load()
 # (services/flask/server.py).
 workers = settings.flask_workers
 # gthread keeps connections alive (sync closes each one) and overlaps socket I/O with the
-# model call (docs/performance.md: 2,509 → 2,905 requests/s, medians, against sync × 2).
+# model call (docs/performance.md: 2,509 → 2,905 requests/s, medians, against 2 sync workers).
 worker_class = "services.flask.worker.ContractErrorsWorker"  # gthread, errors in JSON
 threads = settings.flask_threads
 timeout = 30
