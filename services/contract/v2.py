@@ -136,18 +136,19 @@ def _flatten(data: object, into: list[object]) -> list[object]:
     return into
 
 
-def _plain_numbers(data: object, count: int) -> np.ndarray | None:
-    """`count` finite integers or floats, nested in any way, converted by numpy in one C call;
-    None for anything else (strings, nulls, ragged nesting, too many or too few values), which
-    the value-by-value check then names. Booleans must be ruled out beforehand: numpy would
-    turn them into numbers."""
+def _plain_numbers(data: object, count: int, dtype: np.dtype) -> np.ndarray | None:
+    """`count` integers or floats, nested in any way, converted by numpy in one C call into
+    `dtype` and all finite there; None for anything else (strings, nulls, ragged nesting, too
+    many or too few values, a value `dtype` cannot hold), which the value-by-value check then
+    names. Booleans must be ruled out beforehand: numpy would turn them into numbers."""
     try:
         values = np.array(data)
     except ValueError:  # ragged nesting, from numpy 1.24 on
         return None
     if values.dtype.kind not in "if" or values.size != count:
         return None
-    return values if np.isfinite(values).all() else None
+    typed = values.astype(dtype)
+    return typed if np.isfinite(typed).all() else None
 
 
 def _check_values(flat: list[object], datatype: str) -> None:
@@ -230,9 +231,9 @@ class V2Model:
         if "data" not in entry:
             raise InvalidInput(f'the input {spec.name} has neither "data" nor binary data')
         if spec.dtype.kind == "f" and not has_booleans:
-            values = _plain_numbers(entry["data"], count)
+            values = _plain_numbers(entry["data"], count, spec.dtype)
             if values is not None:
-                return values.astype(spec.dtype).reshape(shape)
+                return values.reshape(shape)
         flat = _flatten(entry["data"], [])
         if len(flat) != count:
             raise InvalidInput(f"{len(flat)} values for shape {shape}, which holds {count}")

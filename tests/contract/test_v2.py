@@ -214,6 +214,7 @@ def bad_documents(model: ModelSpec) -> dict[str, object]:
         "a string among numbers": {"inputs": [{**good, "data": [*values[:-1], "1"]}]},
         "null values": {"inputs": [{**good, "data": [None] * len(values)}]},
         "values past the datatype's range": {"inputs": [{**good, "data": [10**40] * len(values)}]},
+        "a float past the datatype's range": {"inputs": [{**good, "data": [1e39, *values[1:]]}]},
         "parameters not an object": {"inputs": [good], "parameters": []},
         "input parameters not an object": {"inputs": [{**good, "parameters": 1}]},
         "binary size without binary data": {
