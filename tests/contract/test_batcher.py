@@ -18,6 +18,7 @@ from models.artifacts import ModelFiles
 from models.fizzbuzz import codec
 from services.contract.batcher import Batcher, BatchLimits, Callers
 from services.flask.model import torchscript_predictor
+from tests.at_once import at_once
 
 LONG_S = 60.0  # a delay no test waits out: batches close because they are full
 JOIN_S = 30.0  # how long a test waits for its callers before it calls the batcher stuck
@@ -73,24 +74,17 @@ def rows(first: int, count: int) -> np.ndarray:
 def call_all(batcher: Batcher, inputs: list[np.ndarray]) -> list[np.ndarray | Exception]:
     """Call the batcher with each input from a thread of its own, all at once; each caller's
     outputs, or the exception it got, in input order."""
-    results: list[np.ndarray | Exception | None] = [None] * len(inputs)
-    barrier = threading.Barrier(len(inputs))
 
-    def call(idx: int) -> None:
-        barrier.wait()
-        try:
-            results[idx] = batcher(inputs[idx])
-        except Exception as error:  # noqa: BLE001 - what the caller got, for the test
-            results[idx] = error
+    def call(rows: np.ndarray) -> Callable[[], np.ndarray | Exception]:
+        def outcome() -> np.ndarray | Exception:
+            try:
+                return batcher(rows)
+            except Exception as error:  # noqa: BLE001 - what the caller got, for the test
+                return error
 
-    threads = [threading.Thread(target=call, args=(idx,)) for idx in range(len(inputs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_S)
-    assert not any(thread.is_alive() for thread in threads), "a caller is stuck"
-    assert all(result is not None for result in results)
-    return results  # type: ignore[return-value]
+        return outcome
+
+    return at_once([call(rows) for rows in inputs], JOIN_S)
 
 
 def test_concurrent_callers_share_one_call_and_each_gets_its_own_rows() -> None:

@@ -8,7 +8,7 @@ The batches here close because they are full (the delay is a minute): nothing is
 from __future__ import annotations
 
 import json
-import threading
+from collections.abc import Callable
 
 import numpy as np
 from flask import Flask
@@ -22,6 +22,7 @@ from services.contract.errors import ModelNotReady
 from services.flask.app import create_app
 from services.flask.measured import MeasuredHandler
 from services.flask.model import torchscript_predictor
+from tests.at_once import at_once
 
 JOIN_S = 30.0
 Answer = tuple[int, dict, str | None]  # status, body, X-Batch-Size
@@ -51,26 +52,17 @@ def batched_app(files: ModelFiles, requests: int, failures: int = 0) -> Flask:
 
 def post_all(app: Flask, bodies: list[bytes]) -> list[Answer]:
     """Every body POSTed to fizzbuzz at once, each from a thread of its own."""
-    answers: list[Answer | None] = [None] * len(bodies)
-    barrier = threading.Barrier(len(bodies))
 
-    def post(idx: int) -> None:
+    def post(body: bytes) -> Callable[[], Answer]:
         client = app.test_client()
-        barrier.wait()
-        response = client.post("/predictions/fizzbuzz", data=bodies[idx])
-        answers[idx] = (
-            response.status_code,
-            response.get_json(),
-            response.headers.get(BATCH_HEADER),
-        )
 
-    threads = [threading.Thread(target=post, args=(idx,)) for idx in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_S)
-    assert all(answer is not None for answer in answers), "a request is stuck"
-    return answers  # type: ignore[return-value]
+        def answer() -> Answer:
+            response = client.post("/predictions/fizzbuzz", data=body)
+            return response.status_code, response.get_json(), response.headers.get(BATCH_HEADER)
+
+        return answer
+
+    return at_once([post(body) for body in bodies], JOIN_S)
 
 
 def body(number: object) -> bytes:

@@ -10,13 +10,14 @@ shared call tries a few rounds (as tests/mms/test_batching.py does), never a tim
 from __future__ import annotations
 
 import json
-import threading
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import requests
 
+from loadtest.protocols import v2_body, v2_path
 from models import registry
 from models.artifacts import ModelFiles
 from models.digits import codec as digits_codec
@@ -27,6 +28,7 @@ from models.fizzbuzz import codec
 from models.weights import load_network
 from services.contract.batcher import BATCH_HEADER
 from services.mms.handler import BATCH_HEADER as MMS_BATCH_HEADER
+from tests.at_once import at_once
 from tests.flask.conftest import BATCH_SIZE
 from tests.metrics.scrape import changes, scrape
 
@@ -37,22 +39,12 @@ Call = tuple[str, bytes, dict[str, str]]  # path, body, headers
 
 
 def concurrently(url: str, calls: list[Call]) -> list[requests.Response]:
-    """Every POST at once (released together by a barrier); answers in call order."""
-    barrier = threading.Barrier(len(calls))
-    answers: list[requests.Response | None] = [None] * len(calls)
+    """Every POST at once; answers in call order."""
 
-    def send(idx: int) -> None:
-        path, body, headers = calls[idx]
-        barrier.wait()
-        answers[idx] = requests.post(f"{url}{path}", data=body, headers=headers, timeout=TIMEOUT)
+    def post(path: str, body: bytes, headers: dict[str, str]) -> Callable[[], requests.Response]:
+        return lambda: requests.post(f"{url}{path}", data=body, headers=headers, timeout=TIMEOUT)
 
-    threads = [threading.Thread(target=send, args=(idx,)) for idx in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(answer is not None for answer in answers)
-    return answers  # type: ignore[return-value]
+    return at_once([post(*call) for call in calls])
 
 
 def v1(number: int | list[int]) -> Call:
@@ -60,19 +52,8 @@ def v1(number: int | list[int]) -> Call:
 
 
 def v2(number: int) -> Call:
-    spec = registry.get("fizzbuzz").input
-    tensor = codec.CODEC.to_inputs([number])
-    document = {
-        "inputs": [
-            {
-                "name": spec.name,
-                "datatype": spec.datatype,
-                "shape": list(tensor.shape),
-                "data": tensor.reshape(-1).tolist(),
-            }
-        ]
-    }
-    return "/v2/models/fizzbuzz/infer", json.dumps(document).encode(), {}
+    spec = registry.get("fizzbuzz")
+    return v2_path(spec), v2_body(spec, codec.CODEC.to_inputs([number])), {}
 
 
 def v2_answer(response: requests.Response, number: int) -> str:

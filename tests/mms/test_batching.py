@@ -8,9 +8,9 @@ which is what proves that one call answered several requests.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
@@ -21,6 +21,7 @@ from models.spec import Batching
 from services.mms.handler import BATCH_HEADER
 from services.mms.registrar import register_missing
 from services.mms.settings import MmsSettings
+from tests.at_once import at_once
 from tests.mms.management import archive_copy, call, describe, ready
 
 BATCHED = "fizzbuzz_batched"
@@ -55,21 +56,8 @@ def batched(mms: MmsSettings, registrar_client: httpx.Client) -> Iterator[str]:
 
 
 def concurrently(url: str, bodies: list[bytes]) -> list[requests.Response]:
-    """POST every body at once (released together by a barrier); answers in body order."""
-    barrier = threading.Barrier(len(bodies))
-    answers: list[requests.Response | None] = [None] * len(bodies)
-
-    def send(idx: int) -> None:
-        barrier.wait()
-        answers[idx] = requests.post(url, data=bodies[idx], timeout=60)
-
-    threads = [threading.Thread(target=send, args=(idx,)) for idx in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(answer is not None for answer in answers)
-    return answers  # type: ignore[return-value]
+    """POST every body at once; answers in body order."""
+    return at_once([partial(requests.post, url, data=body, timeout=60) for body in bodies])
 
 
 def test_registered_with_batching(mms: MmsSettings, batched: str) -> None:
