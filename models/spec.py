@@ -216,6 +216,13 @@ class Batching:
     def __str__(self) -> str:
         return f"batch {self.size}/{self.delay_ms} ms" if self.size > 1 else "unbatched"
 
+    def overridden(self, size: int | None, delay_ms: int | None) -> Batching:
+        """This batching with a setting's size and delay over it, each where one is given."""
+        return Batching(
+            self.size if size is None else size,
+            self.delay_ms if delay_ms is None else delay_ms,
+        )
+
 
 @dataclass(frozen=True)
 class Serving:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,6 +57,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not is_fast(item):
             item.add_marker(pytest.mark.stack)
+
+
+@pytest.fixture
+def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No POLYSERVE_ variable from the caller's environment; the run folder in tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("POLYSERVE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("POLYSERVE_RUN", str(tmp_path))
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 import stat
 from pathlib import Path
 
@@ -19,16 +18,6 @@ OWN_VARIABLES = {
     "loadtest/locustfile.py": "what loadtest.locust_run tells the Locust processes it starts",
     "services/metrics.py": "PROMETHEUS_MULTIPROC_DIR, prometheus-client's own",
 }
-
-
-@pytest.fixture
-def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No POLYSERVE_ variable from the caller's environment; the run folder in tmp_path."""
-    for name in list(os.environ):
-        if name.startswith("POLYSERVE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("POLYSERVE_RUN", str(tmp_path))
-    return tmp_path
 
 
 def test_the_defaults_and_the_environment_s_values(
@@ -58,6 +47,15 @@ def test_a_command_line_value_goes_over_the_environment_s(
         ("POLYSERVE_FLASK_WORKERS", "0", "greater than or equal to 1"),
         ("POLYSERVE_GATEWAY_COALESCE_ROWS", "-1", "greater than or equal to 0"),
         ("POLYSERVE_MMS_ENGINE", "tensorflow", "'onnxruntime' or 'mxnet'"),
+        ("POLYSERVE_FLASK_BATCH_SIZE", "0", "greater than or equal to 1"),
+        ("POLYSERVE_FLASK_BATCH_SIZE", "65", "less than or equal to 64"),
+        ("POLYSERVE_FLASK_BATCH_SIZE", "four", "valid integer"),
+        ("POLYSERVE_FLASK_BATCH_DELAY_MS", "-1", "greater than or equal to 0"),
+        ("POLYSERVE_FLASK_BATCH_DELAY_MS", "1001", "less than or equal to 1000"),
+        ("POLYSERVE_MMS_BATCH_SIZE", "0", "greater than or equal to 1"),
+        ("POLYSERVE_MMS_BATCH_SIZE", "65", "less than or equal to 64"),
+        ("POLYSERVE_MMS_BATCH_DELAY_MS", "-1", "greater than or equal to 0"),
+        ("POLYSERVE_MMS_BATCH_DELAY_MS", "1001", "less than or equal to 1000"),
     ],
 )
 def test_a_bad_value_stops_the_process_naming_its_variable(

@@ -21,13 +21,8 @@ _COUNT = "polyserve_batch_size"  # the attribute of `g` holding the request's co
 
 def model_batching(settings: Settings, spec: ModelSpec) -> Batching:
     """The model's own Flask batching (its spec's `serving.flask`), with what the settings
-    give over it, each of size and delay on its own (as MMS's: services/mms/settings.py)."""
-    default = spec.serving.flask
-    size, delay_ms = settings.flask_batch_size, settings.flask_batch_delay_ms
-    return Batching(
-        default.size if size is None else size,
-        default.delay_ms if delay_ms is None else delay_ms,
-    )
+    give over it, each of size and delay on its own."""
+    return spec.serving.flask.overridden(settings.flask_batch_size, settings.flask_batch_delay_ms)
 
 
 def batch_limits(settings: Settings, spec: ModelSpec) -> BatchLimits | None:

@@ -34,12 +34,8 @@ MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 
 def model_batching(settings: Settings, model: str) -> Batching:
     """The model's own MMS batching, with what the settings give over it."""
-    default = registry.get(model).serving.mms
-    size, delay_ms = settings.mms_batch_size, settings.mms_batch_delay_ms
-    return Batching(
-        default.size if size is None else size,
-        default.delay_ms if delay_ms is None else delay_ms,
-    )
+    given = settings.mms_batch_size, settings.mms_batch_delay_ms
+    return registry.get(model).serving.mms.overridden(*given)
 
 
 def read_properties(text: str) -> dict[str, str]:
