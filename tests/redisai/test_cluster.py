@@ -318,11 +318,17 @@ def _everyone_says(stack: ClusterStack, slot: int, port: int) -> bool:
 
 def _all_know(stack: ClusterStack, node_id: str) -> bool:
     """Every node of the cluster has heard of `node_id`, and it of them (redis-cli's checks
-    want all to agree)."""
-    known = cluster_info(stack.spare(0)).get("cluster_known_nodes")
-    return known == str(len(stack.cluster.nodes) + 1) and all(
-        node_id in node(stack, each.port).execute_command("CLUSTER", "NODES").decode()
-        for each in stack.cluster.nodes
+    want all to agree), and it has learned every slot's owner: until then its cluster state is
+    `fail` and it answers a MIGRATE into it with CLUSTERDOWN."""
+    info = cluster_info(stack.spare(0))
+    known = info.get("cluster_known_nodes")
+    return (
+        known == str(len(stack.cluster.nodes) + 1)
+        and info.get("cluster_state") == "ok"
+        and all(
+            node_id in node(stack, each.port).execute_command("CLUSTER", "NODES").decode()
+            for each in stack.cluster.nodes
+        )
     )
 
 
