@@ -6,7 +6,7 @@ model's codec, so the same request gets byte-for-byte the same body from each of
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from models.spec import Codec, InvalidInput, ModelSpec, Request
 
@@ -21,8 +21,8 @@ def parse_body(body: bytes, codec: Codec) -> Request:
     """A prediction body (JSON whatever the Content-Type says), decoded by the model's codec;
     raises InvalidInput."""
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:  # deep nesting too: orjson stops at 1024 levels
         raise InvalidInput(f"the body is not valid JSON ({error}); send {codec.example}") from None
     return codec.decode(document)
 
@@ -32,9 +32,10 @@ def describe(spec: ModelSpec, version: str) -> dict[str, object]:
     return {"name": spec.name, "version": version, **spec.tensors()}
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps makes one a call
-
-
 def render(body: object) -> bytes:
-    """The one JSON rendering every backend sends: compact, no trailing newline."""
-    return _COMPACT.encode(body).encode()
+    """The one JSON rendering every backend sends: compact, UTF-8, no trailing newline.
+
+    orjson parses and renders these small bodies 4-18 times faster than the json module
+    (docs/performance.md); its floats are the shortest that read back the same ("1e-5").
+    """
+    return orjson.dumps(body)

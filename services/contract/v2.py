@@ -8,7 +8,6 @@ the protocol's `{"error": "<message>"}`, with the statuses of the v1 contract's 
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 import zlib
@@ -16,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 
 from models.spec import InvalidInput, ModelSpec, TensorSpec
 from services.contract.dataplane import AsyncDataPlane, DataPlane
@@ -186,8 +186,8 @@ class V2Model:
         """An infer request body -> the input tensor and the outputs asked for; InvalidInput."""
         text, binary = _split(_decompressed(body, framing.content_encoding), framing.header_length)
         try:
-            document = _object(json.loads(text), "the body")
-        except (ValueError, RecursionError) as error:
+            document = _object(orjson.loads(text), "the body")
+        except orjson.JSONDecodeError as error:
             raise InvalidInput(f"the body is not valid JSON ({error})") from None
         inputs = document.get("inputs")
         if not isinstance(inputs, list) or len(inputs) != 1:

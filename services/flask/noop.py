@@ -7,8 +7,7 @@ model: what the model's readiness probe expects.
 
 from __future__ import annotations
 
-import json
-
+import orjson
 from flask import Flask, Response, request
 
 from models import registry
@@ -21,7 +20,7 @@ app = Flask("polyserve-noop")
 
 @app.post("/predictions/<model>")
 def predictions(model: str) -> Response:
-    json.loads(request.get_data(cache=False))
+    orjson.loads(request.get_data(cache=False))
     return Response(FIXED_ANSWERS[model], content_type=CONTENT_TYPE)
 
 
