@@ -12,7 +12,7 @@ import math
 import warnings
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import orjson
@@ -44,16 +44,15 @@ LIVE: Reply = (200, {"live": True}, b"")  # answering at all is being live
 warnings.filterwarnings("ignore", "Creating an ndarray from ragged", np.VisibleDeprecationWarning)
 
 
-@dataclass(frozen=True)
-class Requested:
+# Named tuples, not frozen dataclasses, for what each request makes: a third of the cost.
+class Requested(NamedTuple):
     """One output the client asked for, and whether as binary data."""
 
     name: str
     binary: bool
 
 
-@dataclass(frozen=True)
-class InferRequest:
+class InferRequest(NamedTuple):
     inputs: np.ndarray
     """The model's input tensor, in its dtype and shape (batch first)."""
     id: str | None
@@ -77,8 +76,7 @@ def error_reply(error: Exception) -> Reply:
     return status, {"error": body["message"]}, b""
 
 
-@dataclass(frozen=True)
-class Framing:
+class Framing(NamedTuple):
     """The request headers that say how to read an infer body."""
 
     header_length: str | None = None
@@ -148,7 +146,10 @@ def _plain_numbers(data: object, count: int, dtype: np.dtype) -> np.ndarray | No
     if values.dtype.kind not in "if" or values.size != count:
         return None
     typed = values.astype(dtype)
-    return typed if np.isfinite(typed).all() else None
+    # One reduction instead of a finiteness test per value: a NaN or an infinity makes the sum
+    # non-finite. So can finite values that add up past the dtype's range: the slow path then
+    # checks them one by one, and takes them.
+    return typed if math.isfinite(typed.sum()) else None
 
 
 def _check_values(flat: list[object], datatype: str) -> None:
@@ -361,13 +362,14 @@ class AsyncV2Plane:
     def __init__(self, plane: AsyncDataPlane, platform: str) -> None:
         self.plane = plane
         self.platform = platform
-        self._versions: dict[str, str] = {}
+        self._models: dict[str, V2Model] = {}
 
     async def _model(self, name: str, version: str | None, refresh: bool = False) -> V2Model:
         handler = self.plane.handler(name)
-        if refresh or name not in self._versions:
-            self._versions[name] = await handler.version()
-        model = V2Model(handler.spec, self._versions[name], self.platform)
+        model = self._models.get(name)
+        if refresh or model is None:
+            model = V2Model(handler.spec, await handler.version(), self.platform)
+            self._models[name] = model
         if version is not None and version != model.version:
             raise ModelNotFound(name, version)
         return model
