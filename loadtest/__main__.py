@@ -1,4 +1,5 @@
-"""Load tests: `python -m loadtest {compare,soak,batching,variants,resp-parsers} --help`."""
+"""Load tests and benchmarks: `python -m loadtest {compare,soak,batching,model-batches,variants,
+resp-parsers} --help`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sys
 
 from loadtest.batching import batching
 from loadtest.compare import compare
+from loadtest.model_batches import model_batches
 from loadtest.resp_parsers import resp_parsers
 from loadtest.soak import soak
 from loadtest.variants import variants
@@ -14,6 +16,7 @@ COMMANDS = {
     "compare": compare,
     "soak": soak,
     "batching": batching,
+    "model-batches": model_batches,
     "variants": variants,
     "resp-parsers": resp_parsers,
 }

@@ -2,7 +2,7 @@
 
     python -m loadtest variants --server 'python -m services.redisai.gateway --port {port}' \\
         'coalescing:' 'one-call-each:POLYSERVE_GATEWAY_COALESCE_ROWS=0' \\
-        'before@run/ab/before:' [--rounds 3] [--duration 6] [--connections 8]
+        'before@run/ab/before:' [--rounds 3] [--duration 6] [--connections 8] [--protocol v2]
 
 A variant is NAME[@TREE]:[VAR=VALUE,...]: the server command runs with those environment
 variables, in TREE (another checkout, e.g. `git worktree add run/ab/before REV`) or in this
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from loadtest.cpu_time import spent_per_request, trees_of
 from loadtest.figures import LoadSettings, RunFigures, first_served
+from loadtest.protocols import PROTOCOLS
 from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT
 from services.config import LOCALHOST, Settings
@@ -84,19 +85,25 @@ def variants(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=6, help="seconds per run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--model", default=first_served(), help="default: the first served")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default=LoadSettings.protocol)
     args = parser.parse_args(argv)
     names = [variant.name for variant in args.variant]
     if len(set(names)) != len(names) or min(args.rounds, args.duration, args.connections) < 1:
         parser.error("variant names must differ; rounds, duration, connections positive")
     program, _, rest = args.server.partition(" ")
     server = f"{shlex.quote(sys.executable)} {rest}" if program == "python" else args.server
-    settings = LoadSettings(args.connections, 1, args.duration, model=args.model)
+    settings = LoadSettings(
+        args.connections, 1, args.duration, model=args.model, protocol=args.protocol
+    )
     logs = Settings.load().folder("variants")
     runs: dict[str, list[RunFigures]] = {name: [] for name in names}
     for round_ in range(args.rounds):
         for variant in args.variant:
             label = f"[round {round_ + 1}] {variant.name}"
             runs[variant.name].append(measure(variant, server, settings, label, logs))
-    print(f"\nwrk, {args.connections} connections, {args.duration} s runs: {args.server}\n")
+    print(
+        f"\nwrk, {args.connections} connections, {args.duration} s runs, {args.model} "
+        f"({args.protocol}): {args.server}\n"
+    )
     print(table(args.variant, runs))
     return 0 if all(r.failures == 0 for figures in runs.values() for r in figures) else 2
