@@ -3,12 +3,12 @@
     python -m loadtest model-batches [--model NAME] [--sizes 1,2,4,8,16,32]
                                      [--cpu-us 470,1050,1840] [--seconds 1] [--no-mkldnn]
 
-Batching merges requests into one model call; what it saves a request is the model's cost
-per row alone minus its cost per row in a batch, and nothing else a request costs (HTTP,
-parsing, the hop to the engine). So a backend whose request costs `cpu_us` of CPU can serve
-at most `cpu_us / (cpu_us - saved)` times more requests batched: the bound this prints for
-each `--cpu-us` given (take them from `compare`'s unbatched rows). TorchScript, one thread,
-on rows of the model's own examples.
+Batching merges requests into one model call; of the model's work it saves a request the
+cost of a row alone minus the cost of a row in a batch. A backend whose request costs `cpu_us`
+of CPU then serves at most `cpu_us / (cpu_us - saved)` times more requests from the model's
+side: the bound this prints for each `--cpu-us` given (take them from `compare`'s unbatched
+rows). Per-call costs of the serving path (the hop to a worker or to Redis) may be saved too;
+this does not see them. TorchScript, one thread, on rows of the model's own examples.
 
 `--no-mkldnn` turns off torch's oneDNN kernels: libtorch runs a 3x3 convolution of more than
 one image with oneDNN, whose fixed cost per call dwarfs small inputs (digits: a call of 2 rows
