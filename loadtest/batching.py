@@ -16,16 +16,13 @@ import statistics
 import redis
 
 from exporters.redisai import Batching, deploy, stored_meta
+from loadtest.arguments import comma_separated
 from loadtest.figures import LoadSettings, RunFigures, first_served
 from loadtest.wrk_run import run_wrk
 from models import registry
 from models.artifacts import ModelFiles
 from services.config import Settings
 from services.process import http_ok
-
-
-def _numbers(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
 
 
 def table(cells: dict[tuple[int, int], list[RunFigures]], connections: list[int]) -> str:
@@ -45,8 +42,8 @@ def table(cells: dict[tuple[int, int], list[RunFigures]], connections: list[int]
 def batching(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest batching", description=__doc__)
     parser.add_argument("--model", default=first_served(), help="default: the first served")
-    parser.add_argument("--batchsizes", type=_numbers, default=[0, 16])
-    parser.add_argument("--connections", type=_numbers, default=[8, 64])
+    parser.add_argument("--batchsizes", type=comma_separated(int), default=[0, 16])
+    parser.add_argument("--connections", type=comma_separated(int), default=[8, 64])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=6, help="seconds per run")
     args = parser.parse_args(argv)

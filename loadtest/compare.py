@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from loadtest.arguments import comma_separated
 from loadtest.ceiling_servers import CEILINGS
 from loadtest.cpu_time import spent_per_request
 from loadtest.examples_file import save_examples
@@ -53,6 +54,7 @@ from services.process import StartupError, http_ok
 from services.stack import backends
 
 GENERATORS = ("locust", "wrk")
+NAMES = comma_separated(str)
 WARM_UP_S = 3
 
 
@@ -62,35 +64,39 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
     parser.add_argument("--spawn-rate", type=float, default=LoadSettings.spawn_rate)
     parser.add_argument("--duration", type=int, default=LoadSettings.duration_s, help="seconds")
     parser.add_argument("--scenario", choices=SCENARIOS, default=LoadSettings.scenario)
-    parser.add_argument("--backends", default=",".join(urls), help="comma-separated")
+    parser.add_argument("--backends", type=NAMES, default=",".join(urls), help="comma-separated")
     with_codec = [name for name in registry.served_names() if not registry.get(name).imported]
-    parser.add_argument("--models", default=",".join(with_codec), help="comma-separated")
+    parser.add_argument(
+        "--models", type=NAMES, default=",".join(with_codec), help="comma-separated"
+    )
     parser.add_argument("--load", choices=GENERATORS, default="locust", help="load generator")
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs per target")
     parser.add_argument("--no-ceilings", dest="ceilings", action="store_false")
     parser.add_argument(
-        "--protocols", default="v1", help="v1 (the contract), v2 (Open Inference), or both"
+        "--protocols",
+        type=NAMES,
+        default="v1",
+        help="v1 (the contract), v2 (Open Inference), or both",
     )
     parser.add_argument(
         "--rows", type=int, default=1, help="items per request (wrk; 1: the readiness probe)"
     )
     parser.add_argument(
-        "--peers", default="", help=f"peer servers too, comma-separated: {', '.join(PEERS)}"
+        "--peers",
+        type=NAMES,
+        default="",
+        help=f"peer servers too, comma-separated: {', '.join(PEERS)}",
     )
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     args = parser.parse_args(argv)
-    args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     unknown = set(args.backends) - set(urls)
     if unknown or not args.backends:
         parser.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(urls)}")
-    args.models = [name.strip() for name in args.models.split(",") if name.strip()]
     served = registry.served_names()
     if not args.models or set(args.models) - set(served):
         parser.error(f"--models: choose from the served models {', '.join(served)}")
-    args.protocols = [name.strip() for name in args.protocols.split(",") if name.strip()]
     if not args.protocols or set(args.protocols) - set(PROTOCOLS):
         parser.error(f"--protocols: choose from {', '.join(PROTOCOLS)}")
-    args.peers = [name.strip() for name in args.peers.split(",") if name.strip()]
     if set(args.peers) - set(PEERS):
         parser.error(f"--peers: choose from {', '.join(PEERS)}")
     if args.peers and "v1" not in args.protocols:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from loadtest.arguments import comma_separated
 from loadtest.figures import first_served
 from loadtest.model_speed import calls_per_second
 from models import registry
@@ -89,19 +90,17 @@ def table(costs: list[BatchCost], cpu_us: list[float]) -> str:
     return "\n".join(lines)
 
 
-def _numbers(text: str) -> list[float]:
-    return [float(part) for part in text.split(",") if part.strip()]
-
-
 def model_batches(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest model-batches", description=__doc__)
     parser.add_argument("--model", default=first_served(), help="default: the first served")
-    parser.add_argument("--sizes", type=_numbers, default=[1, 2, 4, 8, 16, 32])
-    parser.add_argument("--cpu-us", type=_numbers, default=[], help="requests' CPU µs")
+    parser.add_argument("--sizes", type=comma_separated(int), default=[1, 2, 4, 8, 16, 32])
+    parser.add_argument(
+        "--cpu-us", type=comma_separated(float), default=[], help="requests' CPU µs"
+    )
     parser.add_argument("--seconds", type=float, default=1.0, help="timed per size")
     parser.add_argument("--no-mkldnn", action="store_true", help="torch without oneDNN")
     args = parser.parse_args(argv)
-    sizes = [int(size) for size in args.sizes]
+    sizes = args.sizes
     if not sizes or sizes[0] != 1 or any(size < 1 for size in sizes):
         parser.error("--sizes must start at 1 (the unbatched call) and hold positive sizes")
     if any(cpu <= 0 for cpu in args.cpu_us) or args.seconds <= 0:
