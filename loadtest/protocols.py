@@ -10,6 +10,7 @@ little-endian bytes after the JSON.
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -30,6 +31,17 @@ class Ask:
     body: bytes
     check: Callable[[int, bytes], bool]
     headers: Mapping[str, str] = field(default_factory=lambda: JSON_HEADERS)
+
+    def send(self, url: str, timeout_s: float) -> tuple[int, bytes]:
+        """POSTs it to the server at `url`: (status, body). OSError when the server does not
+        answer, urllib's HTTPError (one) when it answers 4xx or 5xx."""
+        # With its own headers: urllib's default Content-Type is a form, which TorchServe (a
+        # peer) decodes as form fields, losing a JSON body.
+        request = urllib.request.Request(
+            f"{url}{self.path}", self.body, dict(self.headers), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return response.status, response.read()
 
 
 def v2_path(spec: ModelSpec) -> str:

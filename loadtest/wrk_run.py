@@ -12,8 +12,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from loadtest.figures import LoadRunError, LoadSettings, RunFigures
@@ -32,13 +30,9 @@ def probe_exchange(url: str, settings: LoadSettings) -> tuple[Ask, bytes]:
     lone one in the last bits of a float), checked first."""
     model = settings.model
     ask = ask_fixed(registry.get(model), settings.protocol, settings.rows)
-    # The ask's own headers (urllib's default Content-Type is a form, which TorchServe, a
-    # peer, decodes as form fields, losing a JSON body).
-    request = urllib.request.Request(f"{url}{ask.path}", ask.body, dict(ask.headers), method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, answer = response.status, response.read()
-    except (OSError, urllib.error.URLError) as error:
+        status, answer = ask.send(url, timeout_s=30)
+    except OSError as error:
         raise LoadRunError(f"{url} does not answer {model}'s probe: {error}") from None
     if not ask.check(status, answer):
         raise LoadRunError(f"{url} answers {model}'s probe with {answer[:200]!r}")

@@ -8,8 +8,6 @@ the contract's path, as wrk is going to ask it.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,11 +25,9 @@ STARTUP_S = 180
 
 def answers_probe(url: str, model: str) -> bool:
     ask = ask_probe(registry.get(model), "v1")
-    request = urllib.request.Request(f"{url}{ask.path}", ask.body, dict(ask.headers), method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return ask.check(response.status, response.read())
-    except (OSError, urllib.error.URLError, json.JSONDecodeError):
+        return ask.check(*ask.send(url, timeout_s=10))
+    except (OSError, json.JSONDecodeError):
         return False
 
 
