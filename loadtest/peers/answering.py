@@ -14,13 +14,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from models import registry
 from models.spec import ModelSpec, Request
 from services.contract.errors import error_response
-from services.contract.handler import Predictor, split_rows
+from services.contract.handler import Predictor, predict_stacked
 from services.contract.protocol import CONTENT_TYPE, parse_body, render
 from services.flask.model import torchscript_predictor
 
@@ -86,9 +85,7 @@ class BatchAnswerer:
         if not requests:
             return []
         try:
-            inputs = [request.inputs for request in requests]
-            stacked = inputs[0] if len(inputs) == 1 else np.concatenate(inputs)
-            outputs = split_rows(self.predictor(stacked), [len(r.inputs) for r in requests])
+            outputs = predict_stacked(self.predictor, [request.inputs for request in requests])
             codec = self.spec.codec
             return [
                 Answer(200, render(codec.encode(request, rows)))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.contract.handler import split_rows
+from services.contract.handler import predict_stacked
 
 BATCH_HEADER = "X-Batch-Size"
 """How many requests the model call that answered a request served (MMS's handler's too)."""
@@ -235,15 +235,9 @@ class Batcher:
     def _predict_rows(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         started = time.perf_counter()
         try:
-            if len(inputs) == 1:  # no copy for a request alone
-                return [self.predict(inputs[0])]
-            stacked = self.predict(np.concatenate(inputs))
+            return predict_stacked(self.predict, inputs)
         finally:  # failed calls too, once each
             self.executed(len(inputs), time.perf_counter() - started)
-        counts = [len(rows) for rows in inputs]
-        if len(stacked) != sum(counts):  # never silently short rows for someone
-            raise RuntimeError(f"the model answered {len(stacked)} rows for {sum(counts)}")
-        return split_rows(stacked, counts)
 
 
 def _as_own(error: BaseException) -> BaseException:

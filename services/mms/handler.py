@@ -34,7 +34,7 @@ from services.contract.errors import (
     RouteNotFound,
     error_response,
 )
-from services.contract.handler import ModelHandler, split_rows
+from services.contract.handler import ModelHandler, predict_stacked
 from services.contract.protocol import BACKEND_HEADER, CONTENT_TYPE, MAX_BODY_BYTES, render
 from services.metrics import recorder
 from services.mms.engines import MXNET, ONNXRUNTIME, load_predictor
@@ -193,10 +193,7 @@ class BatchHandler:
 
     def predict(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Outputs for every request from one engine call over all their rows."""
-        if len(inputs) == 1:
-            return [self.handler.predictor(inputs[0])]
-        outputs = self.handler.predictor(np.concatenate(inputs))
-        return split_rows(outputs, [len(rows) for rows in inputs])
+        return predict_stacked(self.handler.predictor, inputs)
 
 
 def request_headers(context: Any, idx: int) -> dict[str, str]:
