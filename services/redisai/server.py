@@ -40,6 +40,7 @@ class RedisSettings:
     module: Path = REDISAI_MODULE
     threads_per_queue: int = 1
     intra_op_threads: int = 1
+    onednn: bool = False
     appendonly: bool = True
     """Every write logged (fsync each second), so deployed models survive a crash."""
     cluster_node_timeout_ms: int | None = None
@@ -55,6 +56,7 @@ class RedisSettings:
             module=settings.redisai_module,
             threads_per_queue=settings.redisai_threads,
             intra_op_threads=settings.redisai_intra_op,
+            onednn=settings.redisai_onednn,
         )
 
     @property
@@ -80,7 +82,8 @@ class RedisSettings:
             ("loadmodule", str(self.module_path()),
              "THREADS_PER_QUEUE", str(self.threads_per_queue),
              "INTRA_OP_PARALLELISM", str(self.intra_op_threads),
-             "INTER_OP_PARALLELISM", "1"),
+             "INTER_OP_PARALLELISM", "1",
+             "TORCH_ONEDNN", str(int(self.onednn))),
         ]  # fmt: skip
         if self.cluster_node_timeout_ms is not None:
             directives += [

@@ -52,6 +52,9 @@ def test_a_cluster_node_s_configuration(tmp_path: Path) -> None:
     assert "unixsocket" not in config  # redirections name TCP addresses
     single = RedisSettings.from_settings(cluster_settings(tmp_path, 0)).config()
     assert "cluster-enabled" not in single
+    assert '"TORCH_ONEDNN" "0"' in single  # the stack's default: small models run better
+    on = RedisSettings.from_settings(cluster_settings(tmp_path, 0).replace(redisai_onednn=True))
+    assert '"TORCH_ONEDNN" "1"' in on.config()
 
 
 def test_the_settings_pick_the_local_redis_and_the_gateway_follows(tmp_path: Path) -> None:

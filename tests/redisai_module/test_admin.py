@@ -78,6 +78,7 @@ def test_info_modules_section(shared_server, r):
     assert info["ai_RedisAI_version"] == "1.2.7"
     assert info["ai_rdb_version"] == 4
     assert info["ai_threads_per_queue"] == 1
+    assert info["ai_torch_onednn"] == 1  # torch's own default unless told
     modules = r.execute_command("MODULE", "LIST")
     assert [b"name", b"ai", b"ver", 10207] in [m[:4] for m in modules]
 
@@ -86,7 +87,8 @@ def test_load_time_arguments(make_server):
     srv = make_server("ok", module_args=["threads_per_queue", 2, "MODEL_CHUNK_SIZE", 1000,
                                          "INTRA_OP_PARALLELISM", 1, "INTER_OP_PARALLELISM", 1,
                                          "MODEL_EXECUTION_TIMEOUT", 2000,
-                                         "BACKEND_MEMORY_LIMIT", 10, "BACKENDSPATH", "/b"])
+                                         "BACKEND_MEMORY_LIMIT", 10, "BACKENDSPATH", "/b",
+                                         "TORCH_ONEDNN", 0])
     c = srv.client()
     assert c.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE") == 1000
     assert c.execute_command("AI.CONFIG", "GET", "BACKENDSPATH") == b"/b"
@@ -97,6 +99,7 @@ def test_load_time_arguments(make_server):
     assert info["ai_self_used_cpu_user"] > 0
     assert info["ai_intra_op_parallelism"] == 1
     assert info["ai_model_execution_timeout"] == 2000
+    assert info["ai_torch_onednn"] == 0
 
 
 @pytest.mark.parametrize("args", [
@@ -106,6 +109,8 @@ def test_load_time_arguments(make_server):
     ["MODEL_CHUNK_SIZE", "x"],
     ["MODEL_EXECUTION_TIMEOUT", 999],
     ["NO_SUCH_KEY", 1],
+    ["TORCH_ONEDNN", 2],
+    ["TORCH_ONEDNN", "off"],
     ["ONNX", "/nonexistent/onnx.so"],
 ])
 def test_bad_load_time_arguments_refuse_to_load(make_server, args):

@@ -7,6 +7,7 @@
 #                               into the gateway's redis:// URL)
 #   POLYSERVE_REDISAI_THREADS   THREADS_PER_QUEUE (default 1)
 #   POLYSERVE_REDISAI_INTRA_OP  INTRA_OP_PARALLELISM (default 1)
+#   POLYSERVE_REDISAI_ONEDNN    TORCH_ONEDNN: 1 lets torch use oneDNN (default 0, as locally)
 #   REDIS_MAXMEMORY             maxmemory (default 0: no limit but the container's)
 #   REDIS_CLUSTER               yes: a node of a Redis Cluster (its nodes.conf in /data, the
 #                               cluster bus on 16379), as services/redisai/cluster.py runs them
@@ -46,7 +47,8 @@ exec redis-server - \
   --loadmodule /usr/local/lib/polyserve/redisai.so \
     THREADS_PER_QUEUE "${POLYSERVE_REDISAI_THREADS:-1}" \
     INTRA_OP_PARALLELISM "${POLYSERVE_REDISAI_INTRA_OP:-1}" \
-    INTER_OP_PARALLELISM 1 <<CONFIG
+    INTER_OP_PARALLELISM 1 \
+    TORCH_ONEDNN "${POLYSERVE_REDISAI_ONEDNN:-0}" <<CONFIG
 requirepass $REDIS_PASSWORD
 $cluster
 CONFIG

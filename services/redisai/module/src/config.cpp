@@ -40,6 +40,12 @@ bool ApplyOne(std::string_view key, const RedisModuleString* value) {
     c.tensor_max_bytes = static_cast<uint64_t>(n);
     return true;
   }
+  if (args::EqualsIgnoreCase(key, "TORCH_ONEDNN")) {
+    long long n = 0;
+    if (!args::ParseInt(value, &n) || (n != 0 && n != 1)) return false;
+    c.torch_onednn = n == 1;
+    return true;
+  }
   // TORCH is built in, so a path for it is accepted and ignored; the other backends do not
   // exist in this module and cannot be loaded.
   if (args::EqualsIgnoreCase(key, "TORCH")) return true;

@@ -18,6 +18,8 @@ struct Config {
   std::string backends_path;
   // Module extension (README): largest tensor, in bytes, that a command may create.
   uint64_t tensor_max_bytes = 512ULL * 1024 * 1024;
+  // Module extension (README): whether torch may run its operators through oneDNN.
+  bool torch_onednn = true;
 };
 
 // Settings are written on the main thread only (load time, AI.CONFIG).

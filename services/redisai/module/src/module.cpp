@@ -85,6 +85,7 @@ void OnInfo(RedisModuleInfoCtx* ctx, int) {
   rm::InfoAddFieldLongLong(ctx, "intra_op_parallelism", c.intra_op_parallelism);
   rm::InfoAddFieldLongLong(ctx, "model_execution_timeout", c.model_execution_timeout);
   rm::InfoAddFieldLongLong(ctx, "backend_memory_limit", c.backend_memory_limit);
+  rm::InfoAddFieldLongLong(ctx, "torch_onednn", c.torch_onednn ? 1 : 0);
   rm::InfoAddSection(ctx, "backends_info");
   rm::InfoAddFieldCString(ctx, "Torch_version", "NA");
   rm::InfoAddSection(ctx, "cpu");
@@ -138,6 +139,7 @@ extern "C" __attribute__((visibility("default"))) int RedisModule_OnLoad(
     rm::Log(ctx, rm::kLogWarning, "%s", error.c_str());
     return rm::ERR;
   }
+  torchb::UseOneDnn(config().torch_onednn);
   if (!keys::RegisterTypes(ctx) || !RegisterCommands(ctx)) return rm::ERR;
   exec::InstallCompletion();
   if (!queues::Ensure("CPU")) return rm::ERR;

@@ -50,4 +50,7 @@ void InitWorkerThread();
 // Applies torch's global thread settings (0 keeps the default).
 bool SetThreads(long long intra, long long inter, std::string* err);
 
+// Lets torch run operators through oneDNN (its default) or not, for every model.
+void UseOneDnn(bool enabled);
+
 }  // namespace rai::torchb

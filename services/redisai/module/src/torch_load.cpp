@@ -74,6 +74,12 @@ void InitWorkerThread() {
   at::init_num_threads();
 }
 
+void UseOneDnn(bool enabled) {
+  // Process-wide, read by each operator call: libtorch runs a convolution of more than one
+  // input through oneDNN, whose fixed cost a call outweighs small inputs' work.
+  at::globalContext().setUserEnabledMkldnn(enabled);
+}
+
 bool SetThreads(long long intra, long long inter, std::string* err) {
   try {
     if (inter > 0) at::set_num_interop_threads(static_cast<int>(inter));
