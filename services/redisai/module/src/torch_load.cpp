@@ -1,4 +1,5 @@
-// TORCH backend: loading TorchScript blobs, reading their signature, global thread settings.
+// TORCH backend: loading TorchScript blobs, reading their signature, global thread and oneDNN
+// settings.
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
