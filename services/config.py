@@ -95,11 +95,13 @@ class Settings(BaseSettings):
     """The module's THREADS_PER_QUEUE."""
     redisai_intra_op: Count = 1
     """The module's INTRA_OP_PARALLELISM."""
-    redisai_onednn: bool = False
-    """The module's TORCH_ONEDNN: whether torch may run models through oneDNN. Off: for
-    models as small as the shipped ones oneDNN's fixed cost a call makes a batch of 2-4 rows
-    dearer than one row, and the gateway's coalescing makes such batches
-    (docs/performance.md). On for models with large inputs."""
+
+    torch_onednn: bool = False
+    """Whether torch may run models through oneDNN, wherever polyserve runs torch: the
+    module's TORCH_ONEDNN, and the Flask workers. Off: for models as small as the shipped
+    ones oneDNN's fixed cost a call makes a batch of 2-16 rows dearer than without it, and
+    the gateway's coalescing and the Flask batcher make such batches (docs/performance.md).
+    On for models with large inputs or large batches."""
 
     metrics: bool = True
     """Record requests, engine calls and readiness for /metrics (off: only the process

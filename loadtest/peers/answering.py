@@ -1,9 +1,10 @@
 """What a peer server does with the requests it is handed: polyserve's own work, nothing less.
 
 Each body is decoded by the contract and the model's codec (services.contract.protocol), the
-decoded ones run through the TorchScript module in one call (services.flask.model, one
-intra-op thread, as in polyserve's Flask workers), and each gets its own answer: 200 and the
-codec's body, or the contract's error body for a bad one, which spoils no other.
+decoded ones run through the TorchScript module in one call (services.flask.model, with one
+intra-op thread and oneDNN on or off as in polyserve's Flask workers), and each gets its own
+answer: 200 and the codec's body, or the contract's error body for a bad one, which spoils
+no other.
 Imports the repository's models/ and services/contract/ (numpy), torch and nothing else, so a
 peer's venv runs it with PYTHONPATH at the repository's root.
 """
@@ -14,14 +15,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from models import registry
 from models.spec import ModelSpec, Request
 from services.contract.errors import error_response
 from services.contract.handler import Predictor, predict_stacked
 from services.contract.protocol import CONTENT_TYPE, parse_body, render
-from services.flask.model import torchscript_predictor
+from services.flask.model import configure_torch, onednn_from_environment, torchscript_predictor
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,9 @@ class BatchAnswerer:
 
     @classmethod
     def load(cls, model: str, torchscript: Path) -> BatchAnswerer:
-        """The model's spec from the registry and its TorchScript file, on one thread; fails
-        unless the model answers its readiness probe right."""
-        torch.set_num_threads(1)
+        """The model's spec from the registry and its TorchScript file, torch set up as in
+        polyserve's Flask workers; fails unless the model answers its readiness probe right."""
+        configure_torch(onednn_from_environment())
         answerer = cls(registry.get(model), torchscript_predictor(torchscript))
         probe = answerer.answer([render(answerer.spec.probe.document)])[0]
         if probe.status != 200 or not answerer.spec.probe.answered_by(json.loads(probe.body)):

@@ -17,6 +17,7 @@ from loadtest.cpu_time import trees_of
 from loadtest.protocols import ask_probe
 from models import registry
 from models.artifacts import REPO_ROOT
+from services.config import Settings
 from services.process import serving, wait_until
 
 STARTUP_S = 180
@@ -31,12 +32,17 @@ def answers_probe(url: str, model: str) -> bool:
         return False
 
 
-def peer_environment(folder: Path) -> dict[str, str]:
+def peer_environment(folder: Path, settings: Settings) -> dict[str, str]:
     """What every peer process gets: the repository importable (loadtest.peers.answering,
-    models, services.contract), its temporary files in its own run folder."""
+    models, services.contract), its temporary files in its own run folder, torch's oneDNN
+    on or off as in polyserve's backends."""
     tmp = folder / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    return {"PYTHONPATH": str(REPO_ROOT), "TMPDIR": str(tmp), "TEMP": str(tmp), "TMP": str(tmp)}
+    return {
+        "PYTHONPATH": str(REPO_ROOT),
+        **{variable: str(tmp) for variable in ("TMPDIR", "TEMP", "TMP")},
+        **settings.environment("torch_onednn"),
+    }
 
 
 @contextmanager
@@ -46,12 +52,13 @@ def serve_peer(
     url: str,
     health_path: str,
     models: list[str],
+    settings: Settings,
     env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """`command` in its own process group, logging to folder/server.log, until the block
     ends; entered once `health_path` answers 200 and every model its probe."""
     log = folder / "server.log"
-    environment = {**peer_environment(folder), **(env or {})}
+    environment = {**peer_environment(folder, settings), **(env or {})}
     with serving(command, log, f"{url}{health_path}", environment, STARTUP_S) as process:
         for model in models:
             wait_until(lambda m=model: answers_probe(url, m), STARTUP_S, f"{url} {model}", log)

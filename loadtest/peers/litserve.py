@@ -67,5 +67,5 @@ def serve(config: LitServeConfig, models: list[str], settings: Settings) -> Iter
     port = free_port()
     url = f"http://{LOCALHOST}:{port}"
     command = [str(python_of(venv)), *arguments(config, models, port)]
-    with serve_peer(command, folder, url, "/health", models) as served:
+    with serve_peer(command, folder, url, "/health", models, settings) as served:
         yield served

@@ -158,5 +158,5 @@ def serve(config: TorchServeConfig, models: list[str], settings: Settings) -> It
     env = {"LOG_LOCATION": str(folder / "logs"), "METRICS_LOCATION": str(folder / "logs")}
     url = f"http://{LOCALHOST}:{ports.inference}"
     launch = command(venv, properties, store, log_config)
-    with serve_peer(launch, folder, url, "/ping", models, env) as served:
+    with serve_peer(launch, folder, url, "/ping", models, settings, env) as served:
         yield served

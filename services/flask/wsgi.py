@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from models import registry
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
@@ -13,10 +11,7 @@ from services.contract.dataplane import DataPlane
 from services.flask.app import create_app
 from services.flask.batching import batch_limits
 from services.flask.measured import MeasuredHandler
-from services.flask.model import torchscript_predictor
-
-# Workers are processes: one intra-op thread each keeps them from fighting over the cores.
-torch.set_num_threads(1)
+from services.flask.model import configure_torch, torchscript_predictor
 
 
 def handler(
@@ -31,6 +26,7 @@ def handler(
 
 
 settings = Settings.load()
+configure_torch(settings.torch_onednn)
 # Every model's batcher knows the worker's threads (gthread runs requests on that many): a
 # batch gathering stops waiting once all of them are inside, since nobody else can join it.
 callers = Callers(settings.flask_threads)

@@ -56,7 +56,7 @@ class RedisSettings:
             module=settings.redisai_module,
             threads_per_queue=settings.redisai_threads,
             intra_op_threads=settings.redisai_intra_op,
-            onednn=settings.redisai_onednn,
+            onednn=settings.torch_onednn,
         )
 
     @property

@@ -62,3 +62,21 @@ def test_the_backend_refuses_to_start_with_one(clean: Path) -> None:
     assert started.returncode != 0
     assert "POLYSERVE_FLASK_BATCH_SIZE='65'" in started.stderr
     assert not (clean / "flask").exists()  # nothing was started, not even its run folder
+
+
+@pytest.mark.parametrize(("value", "enabled"), [(None, False), ("true", True), ("0", False)])
+def test_the_workers_run_torch_on_one_thread_with_onednn_as_the_settings_say(
+    clean: Path, served_files: object, value: str | None, enabled: bool
+) -> None:
+    """What gunicorn loads in each worker sets torch up from the settings (oneDNN's fixed cost
+    makes the batcher's small batches dearer, docs/performance.md)."""
+    env = {**os.environ, **({"POLYSERVE_TORCH_ONEDNN": value} if value else {})}
+    script = (
+        "import torch, services.flask.wsgi\n"
+        "print(torch.get_num_threads(), torch.backends.mkldnn.enabled)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == ["1", str(enabled)]

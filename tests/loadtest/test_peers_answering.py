@@ -4,15 +4,19 @@ files and codecs, held to what polyserve's own in-process handler answers."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from loadtest.peers.answering import BatchAnswerer
+from loadtest.peers.launch import peer_environment
 from models import registry
 from models.artifacts import REPO_ROOT, ModelFiles
 from models.fizzbuzz import codec as fizzbuzz_codec
+from services.config import Settings
 from services.contract.dataplane import DataPlane
 from services.contract.handler import ModelHandler
 from services.contract.protocol import render
@@ -107,3 +111,27 @@ def test_the_peer_side_modules_need_nothing_polyserve_alone_installs() -> None:
         [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("onednn", [False, True])
+def test_a_peer_runs_torch_as_polyserves_backends_do(
+    served_files: dict[str, ModelFiles], tmp_path: Path, onednn: bool
+) -> None:
+    """One intra-op thread and oneDNN on or off as the comparison's settings say, so the
+    peers' model calls cost what the Flask backend's do."""
+    environment = peer_environment(tmp_path, Settings(run=tmp_path, torch_onednn=onednn))
+    script = (
+        "import sys, torch\n"
+        "from loadtest.peers.answering import BatchAnswerer\n"
+        "BatchAnswerer.load('fizzbuzz', sys.argv[1])\n"
+        "print(torch.get_num_threads(), torch.backends.mkldnn.enabled)"
+    )
+    torchscript = str(served_files["fizzbuzz"].torchscript)
+    loaded = subprocess.run(
+        [sys.executable, "-c", script, torchscript],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == ["1", str(onednn)]

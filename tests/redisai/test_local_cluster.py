@@ -53,7 +53,7 @@ def test_a_cluster_node_s_configuration(tmp_path: Path) -> None:
     single = RedisSettings.from_settings(cluster_settings(tmp_path, 0)).config()
     assert "cluster-enabled" not in single
     assert '"TORCH_ONEDNN" "0"' in single  # the stack's default: small models run better
-    on = RedisSettings.from_settings(cluster_settings(tmp_path, 0).replace(redisai_onednn=True))
+    on = RedisSettings.from_settings(cluster_settings(tmp_path, 0).replace(torch_onednn=True))
     assert '"TORCH_ONEDNN" "1"' in on.config()
 
 

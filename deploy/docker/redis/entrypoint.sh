@@ -7,7 +7,7 @@
 #                               into the gateway's redis:// URL)
 #   POLYSERVE_REDISAI_THREADS   THREADS_PER_QUEUE (default 1)
 #   POLYSERVE_REDISAI_INTRA_OP  INTRA_OP_PARALLELISM (default 1)
-#   POLYSERVE_REDISAI_ONEDNN    TORCH_ONEDNN: 1 lets torch use oneDNN (default 0, as locally)
+#   POLYSERVE_TORCH_ONEDNN      TORCH_ONEDNN: 1 lets torch use oneDNN (default 0, as locally)
 #   REDIS_MAXMEMORY             maxmemory (default 0: no limit but the container's)
 #   REDIS_CLUSTER               yes: a node of a Redis Cluster (its nodes.conf in /data, the
 #                               cluster bus on 16379), as services/redisai/cluster.py runs them
@@ -48,7 +48,7 @@ exec redis-server - \
     THREADS_PER_QUEUE "${POLYSERVE_REDISAI_THREADS:-1}" \
     INTRA_OP_PARALLELISM "${POLYSERVE_REDISAI_INTRA_OP:-1}" \
     INTER_OP_PARALLELISM 1 \
-    TORCH_ONEDNN "${POLYSERVE_REDISAI_ONEDNN:-0}" <<CONFIG
+    TORCH_ONEDNN "${POLYSERVE_TORCH_ONEDNN:-0}" <<CONFIG
 requirepass $REDIS_PASSWORD
 $cluster
 CONFIG
