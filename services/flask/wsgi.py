@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from models import registry
 from models.artifacts import ModelFiles
 from models.spec import ModelSpec
@@ -33,3 +35,5 @@ callers = Callers(settings.flask_threads)
 plane = DataPlane([handler(spec, settings, callers) for spec in registry.served()])
 plane.ping()  # the probes, so each model's ready gauge says so from the worker's start
 app = create_app(plane)
+# Loaded for the process's life: kept out of full collections, as the gateway's (asgi.py).
+gc.freeze()

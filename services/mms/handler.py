@@ -12,6 +12,7 @@ Each inference request is counted with its status and its time since the nginx f
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -246,6 +247,8 @@ def handle(data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | Non
     global _batch_handler
     if data is None:
         _batch_handler = BatchHandler.load(Path(context.system_properties["model_dir"]))
+        # Loaded for the process's life: kept out of full collections, as the gateway's (asgi.py).
+        gc.freeze()
         return None
     if _batch_handler is None:
         raise RuntimeError("handle() called before the model was loaded")

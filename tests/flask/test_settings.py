@@ -65,18 +65,19 @@ def test_the_backend_refuses_to_start_with_one(clean: Path) -> None:
 
 
 @pytest.mark.parametrize(("value", "enabled"), [(None, False), ("true", True), ("0", False)])
-def test_the_workers_run_torch_on_one_thread_with_onednn_as_the_settings_say(
+def test_a_worker_runs_torch_as_the_settings_say_and_freezes_what_it_loaded(
     clean: Path, served_files: object, value: str | None, enabled: bool
 ) -> None:
     """What gunicorn loads in each worker sets torch up from the settings (oneDNN's fixed cost
-    makes the batcher's small batches dearer, docs/performance.md)."""
+    makes the batcher's small batches dearer, docs/performance.md), and keeps what it loaded
+    out of the collector's full collections."""
     env = {**os.environ, **({"POLYSERVE_TORCH_ONEDNN": value} if value else {})}
     script = (
-        "import torch, services.flask.wsgi\n"
-        "print(torch.get_num_threads(), torch.backends.mkldnn.enabled)"
+        "import gc, torch, services.flask.wsgi\n"
+        "print(torch.get_num_threads(), torch.backends.mkldnn.enabled, gc.get_freeze_count() > 0)"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.split() == ["1", str(enabled)]
+    assert loaded.stdout.split() == ["1", str(enabled), "True"]

@@ -4,6 +4,8 @@ its metrics against the module's own figures."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +16,7 @@ import requests
 
 from exporters.redisai import deploy, deploy_all
 from models import registry
-from models.artifacts import ModelFiles
+from models.artifacts import REPO_ROOT, ModelFiles
 from models.fizzbuzz import codec
 from models.fizzbuzz.spec import SPEC
 from services.process import http_ok, wait_until
@@ -171,3 +173,20 @@ def test_openapi_documents_the_contract(stack: tuple[RedisStack, str]) -> None:
     assert set(error_schema["properties"]) == {"code", "type", "message"}
     assert "/ping" in spec["paths"]
     assert "/models" in spec["paths"]
+
+
+def test_each_worker_freezes_what_it_loaded(clean: Path) -> None:
+    """uvicorn's factory keeps the app it built out of the collector's full collections (they
+    were most of the gateway's p99, docs/performance.md). No Redis is needed to build it."""
+    script = (
+        "import gc\n"
+        "from services.redisai.gateway.asgi import app_from_environment\n"
+        "before = gc.get_freeze_count()\n"
+        "app_from_environment()\n"
+        "print(before, gc.get_freeze_count() > 0)"
+    )
+    built = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.split() == ["0", "True"]
