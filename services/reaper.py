@@ -1,6 +1,6 @@
 """Run one program so that nothing it started outlives it:
 
-    python -m services.reaper [--stale SOCKET]... RECORD -- COMMAND [ARG...]
+    python -m services.reaper [--stale SOCKET]... [--cwd DIR] RECORD -- COMMAND [ARG...]
 
 The process supervisor (supervisord) tracks one pid per program and restarts it when it
 exits. A program killed with SIGKILL leaves its children running, though: nginx's workers
@@ -131,7 +131,7 @@ def start_count(record: Path) -> int:
         return 0
 
 
-def run(record: Path, command: list[str], stale: list[Path]) -> int:
+def run(record: Path, command: list[str], stale: list[Path], cwd: Path | None = None) -> int:
     if os.getpgid(0) != os.getpid():
         os.setpgrp()  # run by hand: lead a group of our own, as under supervisord
     left = stop_recorded(record)
@@ -141,7 +141,7 @@ def run(record: Path, command: list[str], stale: list[Path]) -> int:
         path.unlink(missing_ok=True)
     write_record(record)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    program = subprocess.Popen(command, preexec_fn=_die_with_parent)
+    program = subprocess.Popen(command, cwd=cwd, preexec_fn=_die_with_parent)
     for sig in FORWARDED:
         signal.signal(sig, lambda number, _frame: program.send_signal(number))
     status = program.wait()
@@ -158,13 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("record", type=Path, help="where the process group is recorded")
     parser.add_argument("--stale", type=Path, action="append", default=[],
                         help="a unix socket to remove before the program starts")
+    parser.add_argument("--cwd", type=Path, help="the program's working directory")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG...]")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command")
     started = time.monotonic()
-    status = run(args.record, command, args.stale)
+    status = run(args.record, command, args.stale, args.cwd)
     print(f"reaper: {command[0]} exited with {status} after {time.monotonic() - started:.0f}s",
           file=sys.stderr)  # fmt: skip
     return status

@@ -50,6 +50,8 @@ class Program:
     """How long a program may take to stop after SIGTERM before the whole group is killed."""
     stale: tuple[Path, ...] = ()
     """Unix sockets it binds: removed before each start (a killed server leaves them)."""
+    directory: Path | None = None
+    """Its working directory; default the repository's root (where its reaper runs)."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,10 @@ class Supervisor:
             f"serverurl=unix://{self.socket}",
         ]
         for program in self.programs:
-            stale = [f"--stale={path}" for path in program.stale]
-            command = (sys.executable, "-m", "services.reaper", *stale,
+            options = [f"--stale={path}" for path in program.stale]
+            if program.directory is not None:
+                options.append(f"--cwd={program.directory}")
+            command = (sys.executable, "-m", "services.reaper", *options,
                        str(self.record(program.name)), "--", *program.command)  # fmt: skip
             lines += [
                 f"[program:{program.name}]",

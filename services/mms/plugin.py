@@ -1,11 +1,16 @@
-"""Build the MMS endpoint plugin (services/mms/plugin/src) into a jar MMS loads at start-up.
+"""Build the MMS endpoint plugin (services/mms/plugin/src) into a jar MMS loads at start-up,
+and our replacement of one of MMS's own classes (services/mms/plugin/overrides).
 
 MMS's own /ping answers 200 {"status": "Healthy"} whatever its workers do, to any method and
 without X-Backend. MMS's plugin API lets a jar take over an endpoint: ours answers /ping as
 the contract says (503 until a worker has loaded every model, 405 for other methods). It
 cannot take over /predictions: MMS runs plugins after releasing the request's body buffer.
-Compiled with javac (a JDK is needed, not only a JRE) against MMS's own jar, only when the
-sources are newer than the jar.
+
+The override is MMS's decoder of its workers' replies, whose bug breaks server-side batching
+(its source says how). Plugins come after MMS's jar on the class path, so it cannot be one:
+it is compiled into `override_dir()`, where MMS runs (its launcher puts "." first on the
+class path). Both are compiled with javac (a JDK is needed, not only a JRE) against MMS's
+own jar, only when their sources changed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import mms
 from models.artifacts import artifacts_dir
 
 SOURCES = Path(__file__).with_name("plugin") / "src"
+OVERRIDES = Path(__file__).with_name("plugin") / "overrides"
 MMS_JAR = Path(mms.__file__).parent / "frontend" / "model-server.jar"
 ENDPOINT_SERVICE = "META-INF/services/software.amazon.ai.mms.servingsdk.ModelServerEndpoint"
 FINGERPRINT = "META-INF/polyserve-sources.sha256"
@@ -40,25 +46,35 @@ def plugin_jar() -> Path:
     return plugin_dir() / "polyserve-mms-plugin.jar"
 
 
-def _sources() -> list[Path]:
-    return sorted(SOURCES.rglob("*.java"))
+def override_dir() -> Path:
+    """MMS's working directory: the overriding classes, first on its class path."""
+    return plugin_dir() / "overrides"
+
+
+def _sources() -> list[tuple[Path, Path]]:
+    """(source root, source) of every Java file, the plugin's and the overrides'."""
+    return [
+        (root, source) for root in (SOURCES, OVERRIDES) for source in sorted(root.rglob("*.java"))
+    ]
 
 
 def _fingerprint() -> str:
-    """What the jar was built from (names and contents), so removed sources count too."""
+    """What both were built from (names and contents), so removed sources count too."""
     digest = hashlib.sha256()
-    for source in _sources():
-        digest.update(source.relative_to(SOURCES).as_posix().encode() + b"\0")
+    for root, source in _sources():
+        digest.update(source.relative_to(root.parent).as_posix().encode() + b"\0")
         digest.update(source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def is_stale() -> bool:
+    """Whether the jar or the overrides are missing or were built from other sources."""
     try:
         with zipfile.ZipFile(plugin_jar()) as jar:
-            return jar.read(FINGERPRINT).decode() != _fingerprint()
+            built = {jar.read(FINGERPRINT).decode(), (override_dir() / FINGERPRINT).read_text()}
     except (FileNotFoundError, KeyError, zipfile.BadZipFile):
         return True
+    return built != {_fingerprint()}
 
 
 def build() -> Path:
@@ -69,17 +85,22 @@ def build() -> Path:
     shutil.rmtree(classes, ignore_errors=True)
     command = [
         javac, "-J-XX:-UsePerfData", "--release", "17", "-proc:none",
-        "-cp", str(MMS_JAR), "-d", str(classes), *map(str, _sources()),
+        "-cp", str(MMS_JAR), "-d", str(classes), *(str(source) for _, source in _sources()),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PluginBuildError(f"javac failed:\n{result.stderr}")
+    fingerprint = _fingerprint()
+    shutil.rmtree(override_dir(), ignore_errors=True)
+    shutil.copytree(classes / "com", override_dir() / "com")
+    (override_dir() / FINGERPRINT).parent.mkdir(parents=True)
+    (override_dir() / FINGERPRINT).write_text(fingerprint)
     partial = plugin_jar().with_suffix(".partial")
     with zipfile.ZipFile(partial, "w") as jar:
-        for path in sorted(classes.rglob("*.class")):
+        for path in sorted((classes / "polyserve").rglob("*.class")):
             jar.write(path, path.relative_to(classes).as_posix())
         jar.writestr(ENDPOINT_SERVICE, "\n".join(ENDPOINTS) + "\n")  # ServiceLoader's list
-        jar.writestr(FINGERPRINT, _fingerprint())
+        jar.writestr(FINGERPRINT, fingerprint)
     shutil.rmtree(classes)
     partial.replace(plugin_jar())
     return plugin_jar()

@@ -28,7 +28,7 @@ from services.contract.protocol import render
 from services.lifecycle import Lifecycle
 from services.metrics import MULTIPROC_VAR
 from services.mms.handler import ARCHIVE_INFO
-from services.mms.plugin import ensure_plugin
+from services.mms.plugin import ensure_plugin, override_dir
 from services.mms.settings import MmsSettings
 from services.process import StartupError, http_ok, log_tail
 from services.supervision import Program, Supervisor, reaper_record
@@ -88,6 +88,7 @@ def supervisor(settings: MmsSettings) -> Supervisor:
         start_s=3,
         stop_wait_s=30,
         stale=(settings.socket,),
+        directory=override_dir(),  # first on the JVM's class path: services/mms/plugin.py
     )
     front = nginx.front_program(settings.nginx_config, settings.front_temp_dir)
     exporter = Program(

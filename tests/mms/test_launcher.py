@@ -13,6 +13,7 @@ import psutil
 import requests
 
 from models.artifacts import REPO_ROOT, ModelFiles
+from services.mms.plugin import override_dir
 from services.process import free_port
 
 PORT_VAR = "POLYSERVE_MMS_PORT"
@@ -65,6 +66,10 @@ def test_start_waits_for_ready_workers_and_stop_leaves_nothing(
         # per model, nginx's master and its one worker
         assert len(ours) >= 10, names
         assert all(name in names for name in ("supervisord", "mms.model_server", "nginx"))
+        # The JVM runs where our decoder of worker replies is, first on its class path.
+        [jvm] = [p for p in ours if "com.amazonaws.ml.mms.ModelServer" in _cmdline(p)]
+        assert jvm.cwd() == str(override_dir())
+        assert _cmdline(jvm)[_cmdline(jvm).index("-cp") + 1].startswith(".:")
     finally:
         stopped = launcher("stop", env)
     assert stopped.returncode == 0
