@@ -235,6 +235,11 @@ class Serving:
     """The Flask workers' batcher (services/contract/batcher.py)."""
 
 
+MMS_BATCHED = Serving(mms=Batching(size=8, delay_ms=2))
+"""The shipped models' serving: batched on MMS (twice the requests/s of unbatched at 64
+connections, more at 8 too), the Flask workers unbatched (docs/performance.md)."""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything polyserve needs to train, export, serve and check one model."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.digits import codec
-from models.spec import Example, ModelSpec, Probe, Request, TensorSpec
+from models.spec import MMS_BATCHED, Example, ModelSpec, Probe, Request, TensorSpec
 
 if TYPE_CHECKING:
     from torch import nn
@@ -82,4 +82,5 @@ SPEC = ModelSpec(
     train=train,
     check_inputs=every_image,
     examples=examples,
+    serving=MMS_BATCHED,
 )

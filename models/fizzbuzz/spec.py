@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.fizzbuzz import codec
-from models.spec import Example, ModelSpec, Probe, TensorSpec
+from models.spec import MMS_BATCHED, Example, ModelSpec, Probe, TensorSpec
 
 if TYPE_CHECKING:
     from torch import nn
@@ -47,4 +47,5 @@ SPEC = ModelSpec(
     train=train,
     check_inputs=every_accepted_input,
     examples=examples,
+    serving=MMS_BATCHED,
 )
