@@ -16,6 +16,7 @@ from services.redisai.server import RedisSettings
 OWN_VARIABLES = {
     "services/mms/handler.py": "MMS_DECODE_INPUT_REQUEST, set by MMS for its workers",
     "loadtest/locustfile.py": "what loadtest.locust_run tells the Locust processes it starts",
+    "loadtest/peers/answering.py": "what loadtest.peers.launch tells the peer servers it starts",
     "services/metrics.py": "PROMETHEUS_MULTIPROC_DIR, prometheus-client's own",
 }
 

@@ -12,6 +12,7 @@ peer's venv runs it with PYTHONPATH at the repository's root.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from models.spec import ModelSpec, Request
 from services.contract.errors import error_response
 from services.contract.handler import Predictor, predict_stacked
 from services.contract.protocol import CONTENT_TYPE, parse_body, render
-from services.flask.model import configure_torch, onednn_from_environment, torchscript_predictor
+from services.flask.model import configure_torch, torchscript_predictor
+
+ONEDNN_VARIABLE = "POLYSERVE_TORCH_ONEDNN"
+"""Settings.torch_onednn's variable, as loadtest/peers/launch.py hands it to the peer servers
+("True"/"False"; "1"/"0" by hand); their venvs have no pydantic to read Settings with."""
+
+
+def onednn_from_environment() -> bool:
+    """Whether the peer server was told to let torch use oneDNN (off when unset, as Settings)."""
+    return os.environ.get(ONEDNN_VARIABLE, "").lower() in ("1", "true")
 
 
 @dataclass(frozen=True)
