@@ -65,10 +65,18 @@ class ClusterStack:
         self.processes.clear()
 
 
+def _ephemeral_start() -> int:
+    """Where the kernel's ports for outgoing connections begin (32768 unless tuned)."""
+    return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+
+
 def consecutive_free_ports(count: int) -> int:
-    """The first of `count` free loopback ports in a row whose cluster-bus ports are free too."""
+    """The first of `count` free loopback ports in a row whose cluster-bus ports are free too,
+    all below the ephemeral range: a node started later (a spare) must still find its bus
+    port free, and any outgoing connection may take a port in that range meanwhile."""
+    last_first = _ephemeral_start() - CLUSTER_BUS_OFFSET - count
     for _ in range(100):
-        first = random.randrange(20000, 30000)
+        first = random.randrange(20000, last_first)
         ports = [*range(first, first + count)]
         if all(_free(port) and _free(port + CLUSTER_BUS_OFFSET) for port in ports):
             return first
