@@ -6,7 +6,6 @@ whichever decoder comes first on its class path)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,9 +21,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The harness compiled, and the plugin and overrides built."""
     ensure_plugin()
     classes = tmp_path_factory.mktemp("split-replies")
-    javac = shutil.which("javac") or "javac"
     compiled = subprocess.run(
-        [javac, "-proc:none", "-cp", str(MMS_JAR), "-d", str(classes), str(HARNESS)],
+        ["javac", "-proc:none", "-cp", str(MMS_JAR), "-d", str(classes), str(HARNESS)],
         capture_output=True,
         text=True,
     )

@@ -22,6 +22,10 @@ public final class SplitReplies {
 
     private SplitReplies() {}
 
+    private static String body(String id) {
+        return "{\"next_number\":\"" + id + "\"}";
+    }
+
     private static void text(DataOutputStream out, String value) throws IOException {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
         out.writeInt(bytes.length);
@@ -44,7 +48,7 @@ public final class SplitReplies {
                 text(out, header.getKey());
                 text(out, header.getValue());
             }
-            text(out, "{\"next_number\":\"" + id + "\"}");
+            text(out, body(id));
         }
         out.writeInt(-1);
         return bytes.toByteArray();
@@ -58,11 +62,11 @@ public final class SplitReplies {
         }
         for (int idx = 0; idx < IDS.size(); idx++) {
             Predictions prediction = response.getPredictions().get(idx);
-            String body = "{\"next_number\":\"" + IDS.get(idx) + "\"}";
+            byte[] body = body(IDS.get(idx)).getBytes(StandardCharsets.UTF_8);
             if (!prediction.getRequestId().equals(IDS.get(idx))
                     || prediction.getStatusCode() != 200
                     || !prediction.getHeaders().equals(HEADERS)
-                    || !Arrays.equals(prediction.getResp(), body.getBytes(StandardCharsets.UTF_8))) {
+                    || !Arrays.equals(prediction.getResp(), body)) {
                 return false;
             }
         }
