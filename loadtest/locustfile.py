@@ -8,9 +8,13 @@ UI as well as headless.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
+
+from locust import events
+from locust.env import Environment
 
 # Locust imports this file by path; make the repo's packages importable from it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,3 +40,13 @@ ScenarioUser = user_class(
     _protocol,
     load_examples(Path(_examples)) if _examples else None,
 )
+
+
+@events.quitting.add_listener
+def log_errors(environment: Environment, **_: object) -> None:
+    """What failed and how often, into the run's log: with --json-file Locust prints no error
+    report of its own, and a failure's cause is all the stats don't keep."""
+    for error in environment.stats.errors.values():
+        logging.warning(
+            "%d failed: %s %s: %s", error.occurrences, error.method, error.name, error.error
+        )

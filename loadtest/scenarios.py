@@ -40,6 +40,8 @@ class ContractUser(FastHttpUser):
         ) as response:
             if ask.check(response.status_code, response.content):
                 response.success()
+            elif response.status_code == 0:  # no answer at all: the connection's error
+                response.failure(response.error)
             else:
                 response.failure(f"status {response.status_code}: {response.text[:200]}")
 

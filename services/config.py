@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.artifacts import REPO_ROOT
@@ -40,7 +40,9 @@ class Settings(BaseSettings):
         env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
     )
 
-    run: Path = REPO_ROOT / "run"
+    # Made absolute where it is read: nginx and supervisord take a relative path from
+    # folders of their own.
+    run: Annotated[Path, AfterValidator(Path.absolute)] = REPO_ROOT / "run"
     """Logs, sockets, rendered configs and secrets, a folder per service."""
     bind_host: str = LOCALHOST
     """Where inference ports listen; management ports and Redis never follow it."""

@@ -69,6 +69,14 @@ def test_a_bad_value_stops_the_process_naming_its_variable(
     assert says in str(refused.value)
 
 
+def test_a_relative_run_folder_is_taken_from_where_the_process_starts(
+    clean: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(clean)
+    monkeypatch.setenv("POLYSERVE_RUN", "here/run")
+    assert Settings.load().run == clean / "here" / "run"
+
+
 def test_a_replacement_is_checked_like_the_environment(clean: Path) -> None:
     settings = Settings.load()
     assert settings.replace(flask_workers=3).flask_workers == 3

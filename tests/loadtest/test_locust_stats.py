@@ -1,4 +1,4 @@
-"""Locust's final stats file read back: every entry summed, quantiles as Locust reports them."""
+"""Locust's final stats file read back: every entry summed, quantiles as Locust reports them;\nand a run that gets no answers counts its failures and logs their cause."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.figures import LoadRunError
-from loadtest.locust_run import read_final_stats
+from loadtest.figures import LoadRunError, LoadSettings
+from loadtest.locust_run import read_final_stats, run_locust
+from services.process import free_port
 
 
 def entry(name: str, times: dict[str, int], failures: int, start: float, last: float) -> dict:
@@ -37,3 +38,14 @@ def test_a_run_without_requests_is_an_error(tmp_path: Path) -> None:
     stats.write_text(json.dumps([entry("fizzbuzz v1 single", {}, 0, 100.0, 100.0)]))
     with pytest.raises(LoadRunError, match="no requests"):
         read_final_stats(stats)
+
+
+def test_requests_nobody_answers_are_failures_and_the_log_says_why(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = LoadSettings(users=1, spawn_rate=1, duration_s=1, model="fizzbuzz")
+    figures = run_locust(url, settings, tmp_path / "refused", "refused")
+    assert figures.requests > 0
+    assert figures.failures == figures.requests
+    log = (tmp_path / "refused_locust.log").read_text()
+    assert f"{figures.failures} failed: POST fizzbuzz v1 single:" in log
+    assert "Connection refused" in log

@@ -4,12 +4,14 @@ what it shares with the Flask backend's front."""
 from __future__ import annotations
 
 import re
+import runpy
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from models.artifacts import REPO_ROOT
 from models.spec import InvalidInput
 from services import nginx
 from services.config import Settings
@@ -133,6 +135,18 @@ def test_nginx_accepts_the_flask_front_s_rendered_config(tmp_path: Path) -> None
     command = [*nginx.command(config, tmp_path / "nginx"), "-t", "-q"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_nginx_closes_its_idle_connections_to_gunicorn_before_gunicorn_does(
+    tmp_path: Path,
+) -> None:
+    """Else a request nginx sends on a connection gunicorn is closing that moment is lost."""
+    upstream = re.search(r"upstream gunicorn \{(.*?)\}", render_flask_config(tmp_path), re.S)
+    assert upstream is not None
+    nginx_idle = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert nginx_idle is not None
+    gunicorn = runpy.run_path(str(REPO_ROOT / "services" / "flask" / "gunicorn.conf.py"))
+    assert int(nginx_idle.group(1)) < gunicorn["keepalive"]
 
 
 def test_both_fronts_render_the_shared_part_around_their_own(tmp_path: Path) -> None:

@@ -105,6 +105,11 @@ def test_the_readme_tritonclient_lines_agree_on_every_port(stack: dict) -> None:
     assert all(line.endswith(" True") for line in printed), printed
 
 
+def failures_logged(folder: Path) -> list[str]:
+    """What every Locust run of a comparison logged (what failed, and why)."""
+    return [line for log in folder.glob("*_locust.log") for line in log.read_text().splitlines()]
+
+
 @pytest.mark.load
 def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path: Path) -> None:
     command = [
@@ -123,7 +128,7 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
         for name, figures in measured["backends"].items():
             assert figures["requests_per_s"] > 0, (model, name)
             assert figures["cpu_us_per_request"] > 0, (model, name)
-            assert figures["failures"] == 0, (model, name)
+            assert figures["failures"] == 0, (model, name, failures_logged(folder))
             stats = json.loads((folder / f"{model}-{name.replace(' ', '-')}-0.json").read_text())
             protocol = "v2" if name.endswith(" v2") else "v1"
             # that model was asked, and the server counted what Locust did (compare checks it)
@@ -133,7 +138,7 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
         for name, ceiling in measured["ceilings"].items():
             assert ceiling["requests_per_s"] > 0, (model, name)
             assert ceiling["cpu_us_per_request"] > 0, (model, name)
-            assert ceiling["failures"] == 0, (model, name)
+            assert ceiling["failures"] == 0, (model, name, failures_logged(folder))
         assert measured["model_ceilings_calls_per_s"]["torchscript"] > 0
         assert (folder / f"chart-{model}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (folder / "report.md").read_text()
