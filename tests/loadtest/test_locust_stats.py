@@ -1,4 +1,5 @@
-"""Locust's final stats file read back: every entry summed, quantiles as Locust reports them;\nand a run that gets no answers counts its failures and logs their cause."""
+"""Locust's final stats file read back: every entry summed, quantiles as Locust reports them;
+and a run that gets no answers counts its failures and logs their cause."""
 
 from __future__ import annotations
 
