@@ -42,9 +42,13 @@ class ClusterStack:
     def client(self) -> RedisCluster:
         return RedisCluster.from_url(self.url, socket_timeout=30)
 
-    def start(self, node: RedisSettings) -> None:
+    def start(self, node: RedisSettings, wait: bool = True) -> None:
+        """The node's process, and (`wait`) until its module answers: a spare is asked to
+        join the cluster right after."""
         node.write_config()
         self.processes[node.port] = spawn(node.command(), self.log(node))
+        if wait:
+            node.wait_serving(self.log(node))
 
     def spare(self, index: int) -> RedisSettings:
         """A node not in the cluster (yet), on a port after its nodes' (see `spares`)."""
@@ -105,7 +109,7 @@ def redis_cluster(run_dir: Path, masters: int = 3, spares: int = 0) -> Iterator[
     stack = ClusterStack(LocalCluster.from_settings(settings), run_dir)
     try:
         for node in stack.cluster.nodes:
-            stack.start(node)
+            stack.start(node, wait=False)  # they load side by side; `join` waits for each
         stack.cluster.join(stack.log(stack.cluster.nodes[0]))
         stack.cluster.wait_serving(stack.log(stack.cluster.nodes[0]))
         yield stack
