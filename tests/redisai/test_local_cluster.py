@@ -20,6 +20,7 @@ from services.redisai.cluster import LocalCluster, local_redis
 from services.redisai.copies import INDEX_KEY
 from services.redisai.server import CLUSTER_BUS_OFFSET, RedisSettings, lifecycle
 from services.stack import backends
+from services.supervision import Supervisor
 from tests.redisai.cluster_stack import PASSWORD, consecutive_free_ports
 
 
@@ -104,6 +105,14 @@ def test_the_supervised_cluster_is_joined_deployed_and_heals_a_killed_node(
         lambda: requests.post(url, data='{"input.1": 14}', timeout=10).status_code == 200,
         30, "the gateway after the master's restart", cluster.folder / "logs" / "gateway.log",
     )  # fmt: skip
-    restarted = {state.name: state for state in supervisor.states()}
-    assert restarted[f"redis-{master.port}"].pid != pid
-    assert restarted[f"redis-{master.port}"].state == "RUNNING"
+    # The gateway can answer again before supervisord counts the new process RUNNING (its
+    # startsecs): the restart is waited for, not read once.
+    wait_until(
+        lambda: _running_again(supervisor, f"redis-{master.port}", pid),
+        10, "the restarted master RUNNING", cluster.folder / "logs" / "supervisord.log",
+    )  # fmt: skip
+
+
+def _running_again(supervisor: Supervisor, program: str, old_pid: int) -> bool:
+    state = next((state for state in supervisor.states() if state.name == program), None)
+    return state is not None and state.pid != old_pid and state.state == "RUNNING"
