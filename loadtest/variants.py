@@ -27,6 +27,7 @@ from loadtest.protocols import PROTOCOLS
 from loadtest.wrk_run import run_wrk
 from models.artifacts import REPO_ROOT
 from services.config import LOCALHOST, Settings
+from services.mms.settings import TCP_PORT_LIMIT
 from services.process import free_port, serving
 
 
@@ -47,7 +48,7 @@ class Variant:
 def measure(
     variant: Variant, server: str, settings: LoadSettings, label: str, logs: Path
 ) -> RunFigures:
-    port = free_port()
+    port = free_port(below=TCP_PORT_LIMIT)  # the server measured may be MMS itself
     command = [
         "bash", "-c", f"cd {shlex.quote(str(variant.tree))} && exec {server.format(port=port)}",
     ]  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -43,11 +44,17 @@ def spawn(
         )
 
 
-def free_port() -> int:
-    """A free loopback port, chosen by the kernel."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(below: int | None = None) -> int:
+    """A free loopback port: the kernel's choice (its ephemeral range), or one picked at
+    random from 20000 up to `below` for a server that refuses the high ones."""
+    while True:
+        port = 0 if below is None else random.randrange(20000, below)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
 
 
 def log_tail(log_file: Path, lines: int = 30) -> str:

@@ -71,8 +71,9 @@ class Ports:
     metrics: int
 
     @classmethod
-    def free(cls) -> Ports:
-        return cls(free_port(), free_port(), free_port())
+    def free(cls, inference: int | None = None) -> Ports:
+        """Free ports, the inference API's on `inference` when given."""
+        return cls(inference or free_port(), free_port(), free_port())
 
 
 def model_entries(config: TorchServeConfig, models: list[str]) -> dict[str, object]:
@@ -142,14 +143,16 @@ def install(settings: Settings) -> Path:
 
 
 @contextmanager
-def serve(config: TorchServeConfig, models: list[str], settings: Settings) -> Iterator[Served]:
+def serve(
+    config: TorchServeConfig, models: list[str], settings: Settings, port: int | None = None
+) -> Iterator[Served]:
     venv = install(settings)
     folder = settings.folder("peers") / "torchserve"
     store = folder / "model-store"
     store.mkdir(exist_ok=True)
     for model in models:
         archive(venv, model, store)
-    ports = Ports.free()
+    ports = Ports.free(inference=port)
     properties = folder / "config.properties"
     properties.write_text(config_properties(config, models, ports, store))
     log_config = folder / "log4j2.xml"

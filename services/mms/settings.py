@@ -30,6 +30,7 @@ from services.mms.plugin import plugin_dir
 
 TEMPLATE = Path(__file__).with_name("config.properties")
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
+TCP_PORT_LIMIT = 32767  # MMS 1.1.11 refuses to listen on a TCP port from here up
 
 
 def model_batching(settings: Settings, model: str) -> Batching:
@@ -64,6 +65,10 @@ class MmsSettings:
     """The management API's token if the settings give one (POLYSERVE_MMS_TOKEN)."""
     batching: dict[str, Batching] = field(default_factory=dict)
     """Each model's server-side batching (a model not named: none)."""
+    direct_port: int | None = None
+    """MMS's own inference API on this TCP port instead of its unix socket, the front left
+    with nothing behind it: only to measure what the front costs (loadtest/front_cost.py).
+    Below TCP_PORT_LIMIT."""
 
     def __post_init__(self) -> None:
         # Workers run in the unpacked archive's folder: every path MMS sees must be absolute.
@@ -193,7 +198,11 @@ class MmsSettings:
     def render_config(self) -> str:
         """The committed config.properties with this run's ports and paths filled in."""
         overrides = {
-            "inference_address": f"unix:{self.socket}",
+            "inference_address": (
+                f"http://{LOCALHOST}:{self.direct_port}"
+                if self.direct_port
+                else f"unix:{self.socket}"
+            ),
             "management_address": f"unix:{self.management_socket}",
             "model_store": str(self.model_store),
             "load_models": ",".join(

@@ -3,6 +3,7 @@ what it shares with the Flask backend's front."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import runpy
 import stat
@@ -27,7 +28,7 @@ from services.contract.protocol import MAX_BODY_BYTES, render
 from services.flask import front as flask_front
 from services.mms import front
 from services.mms.handler import AGAIN_HEADER, V2_CALL_HEADER, V2_VERSION_HEADER
-from services.mms.settings import MmsSettings
+from services.mms.settings import MmsSettings, read_properties
 
 TOKEN = "0123456789abcdef" * 2
 
@@ -360,3 +361,14 @@ def test_every_location_that_intercepts_mms_s_errors_takes_its_400s(
     assert len(intercepting) == 3  # v1 and v2 infer, v2 metadata and readiness
     for block in intercepting:
         assert re.search(r"error_page 400 ", block), block
+
+
+def test_direct_port_puts_mms_own_inference_api_on_tcp(settings: MmsSettings) -> None:
+    """Only for loadtest/front_cost.py: MMS itself on a port, no front between."""
+    assert read_properties(settings.render_config())["inference_address"] == (
+        f"unix:{settings.socket}"
+    )
+    direct = dataclasses.replace(settings, direct_port=21234)
+    assert read_properties(direct.render_config())["inference_address"] == (
+        "http://127.0.0.1:21234"
+    )
