@@ -2,14 +2,16 @@
 
     python -m loadtest variants --server 'python -m services.redisai.gateway --port {port}' \\
         'coalescing:' 'one-call-each:POLYSERVE_GATEWAY_COALESCE_ROWS=0' \\
-        'before@run/ab/before:' [--rounds 3] [--duration 6] [--connections 8] [--protocol v2]
+        'before@run/ab/before:' [--rounds 3] [--duration 6] [--connections 8] [--protocol v2] \
+        [--warmup 0]
 
 A variant is NAME[@TREE]:[VAR=VALUE,...]: the server command runs with those environment
 variables, in TREE (another checkout, e.g. `git worktree add run/ab/before REV`) or in this
-one. Each round starts every variant in turn on a free port, waits for /ping, loads it, and
-stops it; each row is the median of its rounds, with its ratio to the first variant, and the
-CPU time the server's processes spent per request. How each optimisation of issue 8 was
-measured.
+one. Each round starts every variant in turn on a free port, waits for /ping, loads it (after
+`--warmup` seconds of load not measured: a JVM front runs slower until its JIT has compiled
+the hot paths, some 20 s of load), and stops it; each row is the median of its rounds, with
+its ratio to the first variant, and the CPU time the server's processes spent per request.
+How each optimisation of issue 8 was measured.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import argparse
 import shlex
 import statistics
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loadtest.cpu_time import spent_per_request, trees_of
@@ -46,7 +48,7 @@ class Variant:
 
 
 def measure(
-    variant: Variant, server: str, settings: LoadSettings, label: str, logs: Path
+    variant: Variant, server: str, settings: LoadSettings, label: str, logs: Path, warmup_s: int
 ) -> RunFigures:
     port = free_port(below=TCP_PORT_LIMIT)  # the server measured may be MMS itself
     command = [
@@ -55,6 +57,8 @@ def measure(
     url = f"http://{LOCALHOST}:{port}"
     log = logs / f"{variant.name}.log"
     with serving(command, log, f"{url}/ping", env=variant.env) as process:
+        if warmup_s:
+            run_wrk(url, replace(settings, duration_s=warmup_s), f"{label} warm-up")
         return spent_per_request(trees_of(process.pid), lambda: run_wrk(url, settings, label))
 
 
@@ -85,12 +89,15 @@ def variants(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=6, help="seconds per run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=0, help="seconds of load before each run")
     parser.add_argument("--model", default=first_served(), help="default: the first served")
     parser.add_argument("--protocol", choices=PROTOCOLS, default=LoadSettings.protocol)
     args = parser.parse_args(argv)
     names = [variant.name for variant in args.variant]
     if len(set(names)) != len(names) or min(args.rounds, args.duration, args.connections) < 1:
         parser.error("variant names must differ; rounds, duration, connections positive")
+    if args.warmup < 0:
+        parser.error("--warmup: seconds, 0 or more")
     program, _, rest = args.server.partition(" ")
     server = f"{shlex.quote(sys.executable)} {rest}" if program == "python" else args.server
     settings = LoadSettings(
@@ -101,9 +108,10 @@ def variants(argv: list[str] | None = None) -> int:
     for round_ in range(args.rounds):
         for variant in args.variant:
             label = f"[round {round_ + 1}] {variant.name}"
-            runs[variant.name].append(measure(variant, server, settings, label, logs))
+            runs[variant.name].append(measure(variant, server, settings, label, logs, args.warmup))
     print(
-        f"\nwrk, {args.connections} connections, {args.duration} s runs, {args.model} "
+        f"\nwrk, {args.connections} connections, {args.duration} s runs "
+        f"(after {args.warmup} s of warm-up), {args.model} "
         f"({args.protocol}): {args.server}\n"
     )
     print(table(args.variant, runs))

@@ -43,3 +43,11 @@ def test_a_variant_runs_with_its_environment(tmp_path: Path) -> None:
     result = variants("broken:POLYSERVE_GATEWAY_WORKERS=none", run=tmp_path)
     assert result.returncode != 0
     assert "POLYSERVE_GATEWAY_WORKERS" in (tmp_path / "variants" / "broken.log").read_text()
+
+
+def test_a_warmup_loads_each_server_before_its_measured_run(tmp_path: Path) -> None:
+    result = variants("one:", "--warmup", "1", run=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[round 1] one warm-up" in result.stderr
+    assert "[round 2] one warm-up" in result.stderr
+    assert "(after 1 s of warm-up)" in result.stdout
