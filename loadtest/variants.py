@@ -2,7 +2,7 @@
 
     python -m loadtest variants --server 'python -m services.redisai.gateway --port {port}' \\
         'coalescing:' 'one-call-each:POLYSERVE_GATEWAY_COALESCE_ROWS=0' \\
-        'before@run/ab/before:' [--rounds 3] [--duration 6] [--connections 8] [--protocol v2] \
+        'before@run/ab/before:' [--rounds 3] [--duration 6] [--connections 8] [--protocol v2] \\
         [--warmup 0]
 
 A variant is NAME[@TREE]:[VAR=VALUE,...]: the server command runs with those environment

@@ -47,14 +47,24 @@ def spawn(
 def free_port(below: int | None = None) -> int:
     """A free loopback port: the kernel's choice (its ephemeral range), or one picked at
     random from 20000 up to `below` for a server that refuses the high ones."""
-    while True:
-        port = 0 if below is None else random.randrange(20000, below)
+    if below is None:
         with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+            sock.bind(("127.0.0.1", 0))
             return sock.getsockname()[1]
+    while True:
+        port = random.randrange(20000, below)
+        if port_is_free(port):
+            return port
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a loopback port can be bound now."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def log_tail(log_file: Path, lines: int = 30) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from exporters.redisai import Batching
 from exporters.redisai_cluster import deploy_to_cluster
 from models import registry
 from services.config import Settings
-from services.process import http_ok, spawn, stop_group, wait_until
+from services.process import http_ok, port_is_free, spawn, stop_group, wait_until
 from services.redisai.cluster import LocalCluster
 from services.redisai.server import CLUSTER_BUS_OFFSET, RedisSettings
 from tests.redisai.stack import gateway
@@ -82,18 +81,9 @@ def consecutive_free_ports(count: int) -> int:
     for _ in range(100):
         first = random.randrange(20000, last_first)
         ports = [*range(first, first + count)]
-        if all(_free(port) and _free(port + CLUSTER_BUS_OFFSET) for port in ports):
+        if all(port_is_free(p) and port_is_free(p + CLUSTER_BUS_OFFSET) for p in ports):
             return first
     raise RuntimeError(f"no {count} free ports in a row")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @contextmanager
