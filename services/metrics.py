@@ -33,7 +33,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from services.config import Settings
@@ -78,11 +78,21 @@ IN_FLIGHT = Gauge(
     "Requests being answered now.",
     multiprocess_mode="livesum",
 )
-MODEL_READY = Gauge(
-    "polyserve_model_ready",
-    "1 when every serving process has the model loaded and answering its probe, else 0.",
+MODEL_READY = "polyserve_model_ready"
+MODEL_READY_HELP = (
+    "1 when every serving process has the model loaded and answering its probe, else 0."
+)
+# Stored the other way round, and exported as MODEL_READY by RecordedMetrics: a process's
+# first write of a series makes it 0 for a moment before the value (prometheus-client creates
+# the series, then sets it), and a scrape in that moment read a worker at its start as "not
+# ready" (seen in CI; 1 in 6 starts of a busy 2-core machine with a scraper watching). A 0
+# here is "ready", which a process's own probe result then confirms or overturns.
+MODEL_UNREADY_STORED = "polyserve_model_unready"
+MODEL_UNREADY = Gauge(
+    MODEL_UNREADY_STORED,
+    "Not exported: 1 where a process's last probe of the model failed, 0 where it passed.",
     ("model",),
-    multiprocess_mode="livemin",
+    multiprocess_mode="livemax",
 )
 
 
@@ -131,7 +141,7 @@ class ServerMetrics:
         batch_size.observe(requests)
 
     def ready(self, model: str, ready: bool) -> None:
-        MODEL_READY.labels(self.labels.model(model)).set(1 if ready else 0)
+        MODEL_UNREADY.labels(self.labels.model(model)).set(0 if ready else 1)
 
     def flush(self) -> None:
         """Write what was recorded but not yet written (nothing here: it is written at once)."""
@@ -301,6 +311,47 @@ def forget_dead_processes(folder: Path) -> None:
             multiprocess.mark_process_dead(pid, str(folder))
 
 
+def _sized(path: Path) -> bool:
+    """Whether a process has sized its metrics file yet: it creates the file, then sizes it,
+    and prometheus-client's reader raises on the empty file in between, failing the whole
+    scrape (client_python issue 1199, open in the pinned 0.26). A process killed in between
+    leaves it empty for good."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+class RecordedMetrics(Collector):
+    """What every serving process recorded in the multiprocess folder, merged by
+    prometheus-client (MultiProcessCollector.merge), the readiness turned the right way up
+    (MODEL_UNREADY) and files not sized yet skipped (_sized)."""
+
+    ATTEMPTS = 3
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def collect(self) -> Iterator[Metric]:
+        for attempt in range(self.ATTEMPTS):
+            files = [str(path) for path in self.folder.glob("*.db") if _sized(path)]
+            try:
+                merged = multiprocess.MultiProcessCollector.merge(files, accumulate=True)
+                break
+            except FileNotFoundError:  # a dead process's, removed by a scrape meanwhile
+                if attempt == self.ATTEMPTS - 1:
+                    raise
+        for metric in merged:
+            yield _ready(metric) if metric.name == MODEL_UNREADY_STORED else metric
+
+
+def _ready(unready: Metric) -> GaugeMetricFamily:
+    ready = GaugeMetricFamily(MODEL_READY, MODEL_READY_HELP, labels=("model",))
+    for sample in unready.samples:
+        ready.add_metric((sample.labels["model"],), 1 - sample.value)
+    return ready
+
+
 def exposition(
     processes: ProgramProcesses | None = None, extras: Iterable[Collector] = ()
 ) -> tuple[bytes, str]:
@@ -310,7 +361,7 @@ def exposition(
     folder = os.environ.get(MULTIPROC_VAR)
     if folder:
         forget_dead_processes(Path(folder))
-        multiprocess.MultiProcessCollector(registry, folder)
+        registry.register(RecordedMetrics(Path(folder)))
     registry.register(processes or ProgramProcesses())
     for collector in extras:
         registry.register(collector)

@@ -88,6 +88,56 @@ def test_one_scrape_sums_every_process_and_forgets_the_dead_ones_gauges(tmp_path
     assert "polyserve_model_ready" not in {name for name, _ in killed.values}
 
 
+def alive(folder: Path, code: str) -> subprocess.Popen:
+    """A process that runs `code`, then stays alive until its input ends."""
+    process = python(
+        folder, f"{code}\nprint('done', flush=True)\nimport sys; sys.stdin.read()",
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline() == "done\n"
+    return process
+
+
+def test_readiness_is_every_live_process_s_last_probe_and_a_series_being_created_is_none(
+    tmp_path: Path,
+) -> None:
+    """A process creating its readiness series (the moment before it writes its probe's
+    result) does not make the model read as not ready; one process whose probe failed does."""
+    imported = "from services import metrics\n"
+    creating = imported + "metrics.MODEL_UNREADY.labels('fizzbuzz')"
+
+    def probed(ready: bool) -> str:
+        return imported + f"metrics.ServerMetrics(['fizzbuzz']).ready('fizzbuzz', {ready})"
+
+    processes = [alive(tmp_path, probed(True)), alive(tmp_path, creating)]
+    try:
+        created = scrape_folder(tmp_path)
+        processes.append(alive(tmp_path, probed(False)))
+        failed = scrape_folder(tmp_path)
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    assert created.value("polyserve_model_ready", model="fizzbuzz") == 1
+    assert failed.value("polyserve_model_ready", model="fizzbuzz") == 0
+    for scrape in (created, failed):
+        assert scrape.families["polyserve_model_ready"].type == "gauge"
+        assert not any(name.startswith("polyserve_model_unready") for name, _ in scrape.values)
+
+
+def test_a_file_its_process_has_not_sized_yet_is_skipped(tmp_path: Path) -> None:
+    """A process creates its file, then sizes it; killed in between, it leaves it empty."""
+    python(tmp_path, RECORDER, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE).communicate(
+        timeout=60
+    )
+    for name in ("counter_99999.db", "histogram_99999.db", "gauge_livesum_99999.db"):
+        (tmp_path / name).touch()
+    scrape = scrape_folder(tmp_path)
+    requests = scrape.sums("polyserve_requests_total", ("model", "protocol", "code"))
+    assert requests[("fizzbuzz", "v1", "200")] == 1
+
+
 # The same records through the gateway's recorder: written together, a moment later.
 DEFERRED_RECORDER = textwrap.dedent("""
     import asyncio
