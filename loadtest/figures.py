@@ -39,6 +39,9 @@ class RunFigures:
     p99_ms: float
     cpu_us_per_request: float | None = None
     """The server's CPU time per request (its processes, user + system), when measured."""
+    cpu_stolen_pct: float | None = None
+    """The share of the machine's CPU time its hypervisor stole during the run (loadtest/
+    cpu_time.py), when measured."""
     server_requests: int | None = None
     """What the server's own counter says it answered (loadtest/server_metrics.py)."""
     server_p50_ms: float | None = None

@@ -64,20 +64,24 @@ def measure(
 
 def table(variants: list[Variant], runs: dict[str, list[RunFigures]]) -> str:
     lines = [
-        "| variant | req/s (median) | each round | CPU µs/request | p99 ms | failures | vs first |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+        "| variant | req/s (median) | each round | CPU stolen % each round | CPU µs/request "
+        "| p99 ms | failures | vs first |",
+        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |",
     ]
     first = statistics.median(r.requests_per_s for r in runs[variants[0].name])
     for variant in variants:
         figures = runs[variant.name]
         rate = statistics.median(r.requests_per_s for r in figures)
         rounds = ", ".join(f"{r.requests_per_s:,.0f}" for r in figures)
+        stolen = ", ".join(
+            "-" if r.cpu_stolen_pct is None else f"{r.cpu_stolen_pct:.1f}" for r in figures
+        )
         cpu = statistics.median(r.cpu_us_per_request or 0 for r in figures)
         p99 = statistics.median(r.p99_ms for r in figures)
         failures = sum(r.failures for r in figures)
         lines.append(
-            f"| {variant.name} | {rate:,.0f} | {rounds} | {cpu:,.1f} | {p99:.1f} | {failures} "
-            f"| {rate / first:.2f}x |"
+            f"| {variant.name} | {rate:,.0f} | {rounds} | {stolen} | {cpu:,.1f} | {p99:.1f} "
+            f"| {failures} | {rate / first:.2f}x |"
         )
     return "\n".join(lines)
 

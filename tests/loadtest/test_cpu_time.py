@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import psutil
 import pytest
 
-from loadtest.cpu_time import seconds_between, snapshot
+from loadtest.cpu_time import seconds_between, snapshot, stolen_pct
 
 # Burns CPU until told to stop on stdin: a stand-in for a server under load.
 BURNER = "import sys, threading\nstop = threading.Event()\n" \
@@ -57,3 +58,24 @@ def test_a_process_gone_before_the_reading_is_left_out(burner: subprocess.Popen)
     burner.kill()
     burner.wait()
     assert snapshot([burner.pid]) == {}
+
+
+class LinuxTimes(NamedTuple):  # the fields of psutil.cpu_times() this reads, as Linux has them
+    user: float
+    idle: float
+    steal: float
+
+
+def test_the_stolen_share_is_of_all_the_machine_s_cpu_time_in_between() -> None:
+    before, after = LinuxTimes(10, 80, 5), LinuxTimes(25, 85, 10)
+    assert stolen_pct(before, after) == pytest.approx(20)  # 5 of 25 seconds
+    assert stolen_pct(after, after) is None  # no time passed
+    assert stolen_pct((10.0, 80.0), (25.0, 85.0)) is None  # a kernel that does not tell
+
+
+def test_linux_tells_the_stolen_share(burner: subprocess.Popen) -> None:
+    before = psutil.cpu_times()
+    burn(burner, 0.3)
+    stolen = stolen_pct(before, psutil.cpu_times())
+    assert stolen is not None
+    assert 0 <= stolen < 100

@@ -35,7 +35,10 @@ def test_each_variant_gets_a_row_of_its_rounds_against_the_first(tmp_path: Path)
     for row in rows[2:]:
         assert float(row[1].replace(",", "")) > 0
         assert len(row[2].split(", ")) == 2  # both rounds
-        assert float(row[3].replace(",", "")) > 0  # the server's CPU time per request
+        stolen = [float(share) for share in row[3].split(", ")]  # the machine's, each round
+        assert len(stolen) == 2
+        assert all(0 <= share < 100 for share in stolen)
+        assert float(row[4].replace(",", "")) > 0  # the server's CPU time per request
     assert (tmp_path / "variants" / "two.log").exists()
 
 

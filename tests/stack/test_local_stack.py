@@ -128,6 +128,7 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
         for name, figures in measured["backends"].items():
             assert figures["requests_per_s"] > 0, (model, name)
             assert figures["cpu_us_per_request"] > 0, (model, name)
+            assert 0 <= figures["cpu_stolen_pct"] < 100, (model, name)
             assert figures["failures"] == 0, (model, name, failures_logged(folder))
             stats = json.loads((folder / f"{model}-{name.replace(' ', '-')}-0.json").read_text())
             protocol = "v2" if name.endswith(" v2") else "v1"
