@@ -4,7 +4,7 @@
                                [--scenario single|batch|mix] [--backends flask,mms,redisai]
                                [--models fizzbuzz,digits] [--load locust|wrk] [--rounds N]
                                [--no-ceilings] [--protocols v1,v2,v2-binary] [--rows N]
-                               [--peers torchserve,litserve]
+                               [--peers torchserve,litserve] [--warmup S]
 
 The backends must be running (`python -m services up`). For each backend, its ceiling (the
 same server stack with no model: loadtest/ceiling_servers.py) is started for the occasion,
@@ -18,8 +18,10 @@ N of the model's examples instead of its readiness probe. With --peers,
 after the backends, each peer server (loadtest/peers/registry.py) serves the same TorchScript
 files through a handler doing the backends' work (the model's codec, one intra-op thread per
 worker) in each of its configurations in turn, each a row named after it ("torchserve 2w
-batch 4/2ms"), asked in v1 only, without a ceiling, after 3 s of wrk per model to warm it
-up; a peer is installed the first time into its own venv, run/peers/<peer>/venv (minutes).
+batch 4/2ms"), asked in v1 only, without a ceiling; a peer is installed the first time into
+its own venv, run/peers/<peer>/venv (minutes). Every target (backend, ceiling, peer) gets
+--warmup seconds of wrk per model before its first measured run, not measured (default 3; a
+JVM front, MMS's or TorchServe's, needs some 20 s of load to compile its hot paths).
 Writes into results/<time>/: the load generator's files, report.md (a table per model),
 chart-<model>.png and summary.json; prints the tables.
 """
@@ -56,6 +58,7 @@ from services.stack import backends
 GENERATORS = ("locust", "wrk")
 NAMES = comma_separated(str)
 WARM_UP_S = 3
+"""Seconds of unmeasured load per model and target, by default: enough for the Python servers."""
 
 
 def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespace:
@@ -87,6 +90,9 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
         default="",
         help=f"peer servers too, comma-separated: {', '.join(PEERS)}",
     )
+    parser.add_argument(
+        "--warmup", type=int, default=WARM_UP_S, help="seconds of wrk per model and target first"
+    )
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     args = parser.parse_args(argv)
     unknown = set(args.backends) - set(urls)
@@ -106,6 +112,8 @@ def parse_args(argv: list[str] | None, urls: dict[str, str]) -> argparse.Namespa
         parser.error(f"{', '.join(tensors_only)}: imported models take --protocols v2 --load wrk")
     if min(args.users, args.duration, args.rounds) < 1 or args.spawn_rate <= 0:
         parser.error("--users, --duration, --rounds and --spawn-rate must be positive")
+    if args.warmup < 0:
+        parser.error("--warmup must be 0 or more seconds")
     if args.rows != 1 and (args.load != "wrk" or args.ceilings or args.peers):
         parser.error("--rows takes --load wrk and --no-ceilings, and no --peers")
     if args.load == "wrk" and args.scenario != "single":
@@ -131,9 +139,25 @@ class Target:
 class Runner:
     """Runs the chosen generator against one URL, numbering the runs for the progress bars."""
 
-    def __init__(self, load: str, settings: LoadSettings, folder: Path, total: int) -> None:
+    def __init__(
+        self, load: str, settings: LoadSettings, folder: Path, total: int, warmup_s: int = 0
+    ) -> None:
         self.load, self.settings, self.folder, self.total = load, settings, folder, total
+        self.warmup_s = warmup_s
         self.done = 0
+
+    def warm_up(self, target: Target, models: list[str], protocol: str = "v1") -> None:
+        """`warmup_s` of wrk per model, not measured: every target alike, so that none is
+        measured colder than another (a JVM serves far less until its JIT has compiled its hot
+        paths: MMS 2,750 then 4,966 requests/s over its first runs after a start). Skipped
+        where wrk is not installed (Locust runs need none)."""
+        if self.warmup_s <= 0 or shutil.which("wrk") is None:
+            return
+        for model in models:
+            settings = dataclasses.replace(
+                self.settings, model=model, protocol=protocol, duration_s=self.warmup_s
+            )
+            run_wrk(target.url, settings, f"warming up {target.name}, {model}")
 
     def measure(self, target: Target, round_: int, ceiling: bool = False) -> RunFigures:
         """One run, with the CPU time the target's processes spent on it per request, and for
@@ -203,6 +227,7 @@ def measure_backend(
     description, serve = CEILINGS[backend.name]
     with serve(ceiling_settings) as served:
         ceiling = Target(f"{backend.name} ceiling", served.url, served.pids)
+        runner.warm_up(ceiling, models)
         for model in models:
             backend_runs, ceiling_runs = [], []
             for r in range(rounds):
@@ -211,19 +236,6 @@ def measure_backend(
             ceiling_figures = (description, median_round(ceiling_runs))
             measured[model] = (median_round(backend_runs), ceiling_figures)
     return measured
-
-
-def warm_up(runner: Runner, target: Target, models: list[str]) -> None:
-    """WARM_UP_S of wrk per model, not measured: a peer is started for its rows, and
-    TorchServe's JVM compiles its hot paths in its first seconds under load (the backends
-    have been serving since `services up`). Skipped where wrk is not installed."""
-    if shutil.which("wrk") is None:
-        return
-    for model in models:
-        settings = dataclasses.replace(
-            runner.settings, model=model, protocol="v1", duration_s=WARM_UP_S
-        )
-        run_wrk(target.url, settings, f"warming up {target.name}, {model}")
 
 
 def measure_peers(
@@ -236,7 +248,7 @@ def measure_peers(
         for setup in PEERS[peer].setups:
             with setup.serve(models, settings) as served:
                 target = Target(setup.label, served.url, served.pids, counts=False)
-                warm_up(runner, target, models)
+                runner.warm_up(target, models)
                 for model in models:
                     runs = [runner.for_model(model).measure(target, r) for r in range(rounds)]
                     row = Measured(setup.label, median_round(runs), None, rss_mb(served))
@@ -263,7 +275,7 @@ def compare(argv: list[str] | None = None) -> int:
     per_model = (len(args.backends) + len(with_ceiling)) * v1 + len(args.backends) * len(others)
     per_model += sum(len(PEERS[peer].setups) for peer in args.peers)
     runs = per_model * args.rounds * len(args.models)
-    runner = Runner(args.load, settings, folder, runs)
+    runner = Runner(args.load, settings, folder, runs, args.warmup)
 
     try:
         for peer in args.peers:
@@ -278,6 +290,7 @@ def compare(argv: list[str] | None = None) -> int:
     try:
         for name in args.backends:
             target = Target(name, urls[name], stack[name].pids)
+            runner.warm_up(target, args.models, args.protocols[0])
             if v1:
                 ceiling = stack_settings if name in with_ceiling else None
                 by_model = measure_backend(runner, target, args.models, args.rounds, ceiling)

@@ -114,7 +114,7 @@ def failures_logged(folder: Path) -> list[str]:
 def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "loadtest", "compare", "--duration", "3", "--users", "2",
-        "--spawn-rate", "2", "--results", str(tmp_path), "--protocols", "v1,v2",
+        "--spawn-rate", "2", "--results", str(tmp_path), "--protocols", "v1,v2", "--warmup", "1",
     ]  # fmt: skip
     result = subprocess.run(
         command, env=stack["env"], capture_output=True, text=True, timeout=180, check=False
@@ -147,6 +147,8 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     assert table.count("| flask |") == len(registry.served_names())
     assert table.count("| flask v2 |") == len(registry.served_names())
     assert "| flask |" in result.stdout
+    for target in ("flask", "flask ceiling", "redisai", "mms ceiling"):  # each alike
+        assert f"warming up {target}, digits" in result.stderr, target
 
 
 @pytest.mark.load
