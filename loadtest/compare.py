@@ -9,19 +9,20 @@
 The backends must be running (`python -m services up`). For each backend, its ceiling (the
 same server stack with no model: loadtest/ceiling_servers.py) is started for the occasion,
 and for each model the backend is followed at once by its ceiling under the same load. With
---rounds N, backend and ceiling alternate N times and each row is the round of median
-throughput (failures and requests summed over all rounds): the machines are noisy, and one
-run of each can mislead. With --protocols v1,v2 each backend is also asked the same items
-through the Open Inference Protocol (rows "<backend> v2", without a ceiling; v2-binary: with
-its binary tensor data extension). With --rows N (wrk, no ceilings) each request is a batch of
-N of the model's examples instead of its readiness probe. With --peers,
-after the backends, each peer server (loadtest/peers/registry.py) serves the same TorchScript
-files through a handler doing the backends' work (the model's codec, one intra-op thread per
-worker) in each of its configurations in turn, each a row named after it ("torchserve 2w
-batch 4/2ms"), asked in v1 only, without a ceiling; a peer is installed the first time into
-its own venv, run/peers/<peer>/venv (minutes). Every target (backend, ceiling, peer) gets
---warmup seconds of wrk per model before its first measured run, not measured (default 3; a
-JVM front, MMS's or TorchServe's, needs some 20 s of load to compile its hot paths).
+--protocols v1,v2 each backend is also asked the same items through the Open Inference
+Protocol (rows "<backend> v2", without a ceiling; v2-binary: with its binary tensor data
+extension). With --rounds N, a backend's rows (each protocol, the ceiling) take turns N
+times and each row is the round of median throughput (failures and requests summed over all
+rounds): the machines are noisy, and one run of each can mislead. With --rows N (wrk, no
+ceilings) each request is a batch of N of the model's examples instead of its readiness
+probe. With --peers, after the backends, each peer server (loadtest/peers/registry.py)
+serves the same TorchScript files through a handler doing the backends' work (the model's
+codec, one intra-op thread per worker) in each of its configurations in turn, each a row
+named after it ("torchserve 2w batch 4/2ms"), asked in v1 only, without a ceiling; a peer is
+installed the first time into its own venv, run/peers/<peer>/venv (minutes). Every target
+(backend, ceiling, peer) gets --warmup seconds of wrk per model before its first measured
+run, not measured (default 3; a JVM front, MMS's or TorchServe's, needs some 20 s of load to
+compile its hot paths).
 Writes into results/<time>/: the load generator's files, report.md (a table per model),
 chart-<model>.png and summary.json; prints the tables.
 """
@@ -29,6 +30,7 @@ chart-<model>.png and summary.json; prints the tables.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import shutil
 import subprocess
@@ -214,27 +216,46 @@ def measure_backend(
     backend: Target,
     models: list[str],
     rounds: int,
+    protocols: list[str],
     ceiling_settings: Settings | None,
-) -> dict[str, tuple[RunFigures, tuple[str, RunFigures] | None]]:
-    """Per model, the backend (and its ceiling, started once for all models), alternating for
-    `rounds`; the ceiling with `ceiling_settings`, none if they are None."""
-    measured = {}
-    if ceiling_settings is None:
+) -> dict[str, list[Measured]]:
+    """Per model, a row for the backend asked in each protocol ("flask", "flask v2", ...), the
+    v1 row with its ceiling when there are `ceiling_settings` (the ceiling started once for all
+    models). Round by round every row gets a run in turn (v1, its ceiling, then the other
+    protocols), so that a slower or faster stretch of the machine (the CPU its hypervisor
+    steals varies from run to run) falls on each row alike, not on one protocol's rounds."""
+    served_ceiling: contextlib.AbstractContextManager = contextlib.nullcontext()
+    description = ""
+    if ceiling_settings is not None:
+        description, serve = CEILINGS[backend.name]
+        served_ceiling = serve(ceiling_settings)
+    targets = {
+        protocol: backend if protocol == "v1" else dataclasses.replace(
+            backend, name=f"{backend.name} {protocol}"
+        )
+        for protocol in protocols
+    }  # fmt: skip
+    measured: dict[str, list[Measured]] = {}
+    with served_ceiling as served:
+        ceiling = None
+        if served is not None:
+            ceiling = Target(f"{backend.name} ceiling", served.url, served.pids)
+            runner.warm_up(ceiling, models)
         for model in models:
-            runs = [runner.for_model(model).measure(backend, r) for r in range(rounds)]
-            measured[model] = (median_round(runs), None)
-        return measured
-    description, serve = CEILINGS[backend.name]
-    with serve(ceiling_settings) as served:
-        ceiling = Target(f"{backend.name} ceiling", served.url, served.pids)
-        runner.warm_up(ceiling, models)
-        for model in models:
-            backend_runs, ceiling_runs = [], []
+            runs: dict[str, list[RunFigures]] = {protocol: [] for protocol in protocols}
+            ceiling_runs = []
             for r in range(rounds):
-                backend_runs.append(runner.for_model(model).measure(backend, r))
-                ceiling_runs.append(runner.measure(ceiling, r, ceiling=True))
-            ceiling_figures = (description, median_round(ceiling_runs))
-            measured[model] = (median_round(backend_runs), ceiling_figures)
+                for protocol, target in targets.items():
+                    runs[protocol].append(runner.for_model(model, protocol).measure(target, r))
+                    if ceiling and protocol == "v1":
+                        ceiling_runs.append(runner.measure(ceiling, r, ceiling=True))
+            against = (description, median_round(ceiling_runs)) if ceiling_runs else None
+            rss = rss_mb(backend)
+            measured[model] = [
+                Measured(target.name, median_round(runs[protocol]),
+                         against if protocol == "v1" else None, rss)
+                for protocol, target in targets.items()
+            ]  # fmt: skip
     return measured
 
 
@@ -269,10 +290,12 @@ def compare(argv: list[str] | None = None) -> int:
     )
     folder = args.results / time.strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
-    with_ceiling = [name for name in args.backends if args.ceilings and name in CEILINGS]
-    v1 = "v1" in args.protocols
-    others = [protocol for protocol in args.protocols if protocol != "v1"]
-    per_model = (len(args.backends) + len(with_ceiling)) * v1 + len(args.backends) * len(others)
+    # A ceiling answers the v1 probe: it stands beside the v1 rows only.
+    with_ceiling = [
+        name for name in args.backends
+        if args.ceilings and "v1" in args.protocols and name in CEILINGS
+    ]  # fmt: skip
+    per_model = len(args.backends) * len(args.protocols) + len(with_ceiling)
     per_model += sum(len(PEERS[peer].setups) for peer in args.peers)
     runs = per_model * args.rounds * len(args.models)
     runner = Runner(args.load, settings, folder, runs, args.warmup)
@@ -291,21 +314,12 @@ def compare(argv: list[str] | None = None) -> int:
         for name in args.backends:
             target = Target(name, urls[name], stack[name].pids)
             runner.warm_up(target, args.models, args.protocols[0])
-            if v1:
-                ceiling = stack_settings if name in with_ceiling else None
-                by_model = measure_backend(runner, target, args.models, args.rounds, ceiling)
-                rss = rss_mb(stack[name])
-                for model, (backend, ceiling) in by_model.items():
-                    measured[model].append(Measured(name, backend, ceiling, rss))
-            for protocol in others:
-                other = dataclasses.replace(target, name=f"{name} {protocol}")
-                for model in args.models:
-                    runs = [
-                        runner.for_model(model, protocol).measure(other, r)
-                        for r in range(args.rounds)
-                    ]
-                    rss = rss_mb(stack[name])
-                    measured[model].append(Measured(other.name, median_round(runs), None, rss))
+            ceiling = stack_settings if name in with_ceiling else None
+            rows = measure_backend(
+                runner, target, args.models, args.rounds, args.protocols, ceiling
+            )
+            for model in args.models:
+                measured[model] += rows[model]
         peers = measure_peers(runner, args.peers, args.models, args.rounds, stack_settings)
         for model, rows in peers.items():
             measured[model] += rows

@@ -6,6 +6,7 @@ Runs on free ports and a temporary run folder, so a stack a developer has up is 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,6 +150,12 @@ def test_a_short_comparison_writes_table_chart_and_summary(stack: dict, tmp_path
     assert "| flask |" in result.stdout
     for target in ("flask", "flask ceiling", "redisai", "mms ceiling"):  # each alike
         assert f"warming up {target}, digits" in result.stderr, target
+    # A backend's rows take turns model by model (and round by round), not protocol by protocol.
+    runs = dict(re.findall(r"\[(\d+)/\d+\] (flask[\w ]*, \w+)", result.stderr))
+    assert [runs[number] for number in sorted(runs, key=int)] == [
+        f"{row}, {model}" for model in registry.served_names()
+        for row in ("flask", "flask ceiling", "flask v2")
+    ]  # fmt: skip
 
 
 @pytest.mark.load
