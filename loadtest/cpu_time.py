@@ -44,10 +44,16 @@ def seconds_between(before: Snapshot, after: Snapshot) -> float:
     return sum(seconds - before.get(key, 0.0) for key, seconds in after.items())
 
 
+def _machine_time(times: tuple[float, ...]) -> float:
+    """All of a psutil.cpu_times() reading: Linux counts a guest's time in `user` and `nice`
+    too, so its own fields are left out (as psutil's cpu_percent does)."""
+    return sum(times) - getattr(times, "guest", 0) - getattr(times, "guest_nice", 0)
+
+
 def stolen_pct(before: tuple[float, ...], after: tuple[float, ...]) -> float | None:
     """The share of the machine's CPU time stolen by its hypervisor between two readings of
     psutil.cpu_times(); None where the kernel does not tell (no `steal` outside Linux)."""
-    total = sum(after) - sum(before)
+    total = _machine_time(after) - _machine_time(before)
     if not hasattr(after, "steal") or total <= 0:
         return None
     return 100 * (after.steal - before.steal) / total  # type: ignore[attr-defined]

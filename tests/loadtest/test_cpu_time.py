@@ -64,11 +64,14 @@ class LinuxTimes(NamedTuple):  # the fields of psutil.cpu_times() this reads, as
     user: float
     idle: float
     steal: float
+    guest: float = 0  # counted in `user` already
 
 
 def test_the_stolen_share_is_of_all_the_machine_s_cpu_time_in_between() -> None:
     before, after = LinuxTimes(10, 80, 5), LinuxTimes(25, 85, 10)
     assert stolen_pct(before, after) == pytest.approx(20)  # 5 of 25 seconds
+    with_guest = LinuxTimes(25, 85, 10, guest=5)  # 5 of `user`'s 15 s ran a guest
+    assert stolen_pct(before, with_guest) == pytest.approx(20)
     assert stolen_pct(after, after) is None  # no time passed
     assert stolen_pct((10.0, 80.0), (25.0, 85.0)) is None  # a kernel that does not tell
 
